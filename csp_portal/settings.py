@@ -1,0 +1,278 @@
+"""Settings for the CSP partner support portal.
+
+Every value that differs between machines is read from the environment here and nowhere
+else (README: "Environment variables"). A missing or malformed value stops start-up with the
+variable's name. `make run` / `make test` set DATABASE_URL and REDIS_URL to the embedded
+servers when they are not set (csp_portal/devstack.py).
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+
+def _read(name, cast, **kwargs):
+    """Read one variable; a malformed value is reported with the variable's name."""
+    try:
+        return cast(name, **kwargs)
+    except ImproperlyConfigured:
+        raise
+    except (ValueError, TypeError, KeyError) as error:
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {error}") from error
+
+
+def _strict_bool(name, default):
+    value = env.str(name, default="").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{value!r} is not one of true/false/1/0/yes/no/on/off")
+
+
+DEBUG = _read("DJANGO_DEBUG", _strict_bool, default=False)
+
+SECRET_KEY = _read("DJANGO_SECRET_KEY", env.str, default="" if DEBUG else environ.Env.NOTSET)
+if not SECRET_KEY:
+    # Development only: a key kept under var/ so sessions survive a restart.
+    VAR_DIR.mkdir(exist_ok=True)
+    _key_file = VAR_DIR / "secret_key"
+    if not _key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        _key_file.write_text(get_random_secret_key())
+    SECRET_KEY = _key_file.read_text().strip()
+
+# The portal's own domain: partners are served at <slug>.<PORTAL_DOMAIN> and, on a host
+# without wildcard DNS (localhost), at /p/<slug>/ on the domain itself.
+PORTAL_DOMAIN = _read("PORTAL_DOMAIN", env.str, default="localhost").lower()
+PORTAL_SCHEME = _read("PORTAL_SCHEME", env.str, default="http" if DEBUG else "https")
+if PORTAL_SCHEME not in {"http", "https"}:
+    raise ImproperlyConfigured("Environment variable PORTAL_SCHEME must be http or https")
+PORTAL_PORT = _read("PORT", env.int, default=8000)
+# Hosts that serve the platform itself (the operator's admin and the /p/<slug>/ fallback).
+PLATFORM_HOSTS = {PORTAL_DOMAIN, "localhost", "127.0.0.1", "[::1]", "testserver"}
+
+# Hosts are validated by csp_portal.accounts.middleware.PartnerMiddleware against the portal
+# domain and the partners' verified custom domains (an unknown host answers 404), so Django's
+# own list admits them all.
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.microsoft",
+    "csp_portal.accounts",
+    "tickets",
+    "billing",
+    "escalation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp_portal.accounts.middleware.PartnerMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csp_portal.accounts.middleware.PartnerScopeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "csp_portal.accounts.middleware.StaffMfaMiddleware",
+]
+
+ROOT_URLCONF = "csp_portal.urls"
+PARTNER_URLCONF = "csp_portal.urls_partner"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp_portal.accounts.context_processors.portal",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "csp_portal.wsgi.application"
+
+# Web and worker processes connect as DATABASE_URL: an ordinary role that owns no table and
+# cannot bypass row-level security. Migrations (and the test suite, which creates its own
+# database) connect as DATABASE_OWNER_URL. DATABASE_APP_ROLE is granted access after migrate.
+DATABASES = {"default": _read("DATABASE_URL", env.db_url)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Environment variable DATABASE_URL must name a PostgreSQL server")
+DATABASES["default"]["CONN_MAX_AGE"] = _read("DATABASE_CONN_MAX_AGE", env.int, default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": "test_csp"}
+DATABASE_APP_ROLE = _read("DATABASE_APP_ROLE", env.str, default="")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+REDIS_URL = _read("REDIS_URL", env.str)
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("Environment variable REDIS_URL must be a redis:// URL")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "csp",
+    }
+}
+
+# Celery: Redis as broker; a killed worker does not lose its message.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE: dict = {}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = _read("MEDIA_ROOT", env.path, default=str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# E-mail: EMAIL_URL (smtp://user:password@host:587/?tls=True); by default, in development,
+# every message is written to var/mail/ where it can be read.
+EMAIL_URL = _read("EMAIL_URL", env.str, default="")
+if EMAIL_URL:
+    vars().update(env.email_url_config(EMAIL_URL))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+else:
+    raise ImproperlyConfigured("Environment variable EMAIL_URL is not set")
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, default=f"support@{PORTAL_DOMAIN}")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Sign-in (django-allauth): e-mail is the login; verification is mandatory.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:home"
+ACCOUNT_ADAPTER = "csp_portal.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/5m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "reset_password": "5/m/ip,3/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "signup": "10/h/ip",
+}
+# Self-service sign-up is closed: people join a partner's portal by invitation.
+ACCOUNT_SIGNUP_OPEN = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = _read("MFA_TOTP_ISSUER", env.str, default="CSP support portal")
+SOCIALACCOUNT_ADAPTER = "csp_portal.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS: dict = {}
+MICROSOFT_CLIENT_ID = _read("MICROSOFT_CLIENT_ID", env.str, default="")
+if MICROSOFT_CLIENT_ID:
+    SOCIALACCOUNT_PROVIDERS["microsoft"] = {
+        "APPS": [
+            {
+                "client_id": MICROSOFT_CLIENT_ID,
+                "secret": _read("MICROSOFT_CLIENT_SECRET", env.str),
+                "settings": {"tenant": _read("MICROSOFT_TENANT", env.str, default="organizations")},
+            }
+        ]
+    }
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# Security headers and cookies; HTTPS-only settings follow PORTAL_SCHEME.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+_https = PORTAL_SCHEME == "https"
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https and _read("DJANGO_SECURE_SSL_REDIRECT", env.bool, default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _https else None
+SECURE_HSTS_SECONDS = 31536000 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+SECURE_HSTS_PRELOAD = _https
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", env.str, default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+# Microsoft sign-in signs an invited person in by their verified e-mail address.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_ONLY = False

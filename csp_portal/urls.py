@@ -1,0 +1,21 @@
+"""URLs of the platform host: the operator's admin, health, and the partner directory.
+
+Partner portals use csp_portal/urls_partner.py (chosen per request by PartnerMiddleware)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from . import health, views
+
+admin.site.site_header = "CSP portal — platform administration"
+
+urlpatterns = [
+    path("", views.platform_home, name="platform-home"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.liveness, name="healthz"),
+    path("readyz", health.readiness, name="readyz"),
+]
+
+handler404 = "csp_portal.errors.not_found"
+handler403 = "csp_portal.errors.forbidden"
+handler500 = "csp_portal.errors.server_error"

@@ -1,0 +1,19 @@
+"""URLs of a partner's portal (at <slug>.<PORTAL_DOMAIN>, a custom domain, or /p/<slug>/)."""
+
+from django.urls import include, path
+
+from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_patterns
+
+from . import health
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include(accounts_patterns)),
+    path("staff/", include(staff_patterns)),
+    path("healthz", health.liveness, name="healthz"),
+]
+
+handler404 = "csp_portal.errors.not_found"
+handler403 = "csp_portal.errors.forbidden"
+handler500 = "csp_portal.errors.server_error"

@@ -1,0 +1,1 @@
+"""Models of the escalation app (built on csp_portal.accounts tenancy)."""

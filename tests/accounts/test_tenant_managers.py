@@ -1,0 +1,56 @@
+"""An unscoped query of tenant data is hard to write: it raises before it reaches SQL."""
+
+import pytest
+from django.http import Http404
+
+from csp_portal.accounts.models import Customer, Membership
+from csp_portal.accounts.tenancy import UnscopedQueryError, get_for_partner_or_404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda: list(Customer.objects.all()),
+        lambda: Customer.objects.filter(company_name__startswith="C").count(),
+        lambda: Customer.objects.exists(),
+        lambda: Customer.objects.first(),
+        lambda: Customer.objects.get(pk=1),
+        lambda: Customer.objects.update(status="inactive"),
+        lambda: Customer.objects.all().delete(),
+        lambda: list(Customer.objects.values_list("pk", flat=True)),
+        lambda: list(Membership.objects.iterator()),
+    ],
+)
+def test_unscoped_queries_raise(partner_a, partner_b, query):
+    with pytest.raises(UnscopedQueryError):
+        query()
+
+
+@pytest.mark.django_db
+def test_scoped_queries_see_one_partner(partner_a, partner_b):
+    assert Customer.objects.for_partner(partner_a).count() == 3
+    assert Customer.objects.for_partner(partner_b).count() == 5
+    assert Customer.objects.unscoped().count() == 8
+
+
+@pytest.mark.django_db
+def test_related_managers_are_scoped_through_their_parent(tenant_a, tenant_b):
+    assert tenant_a.customer.contacts.count() == 2
+    assert sorted(c.pk for c in tenant_a.customer.contacts.all()) == sorted(
+        [tenant_a.customer_admin.pk, tenant_a.customer_user.pk]
+    )
+
+
+@pytest.mark.django_db
+def test_scoped_getter_answers_the_same_404_for_missing_and_foreign(tenant_a, tenant_b):
+    with pytest.raises(Http404) as foreign:
+        get_for_partner_or_404(Customer, tenant_a.partner, pk=tenant_b.customer.pk)
+    with pytest.raises(Http404) as missing:
+        get_for_partner_or_404(Customer, tenant_a.partner, pk=10**9)
+
+    assert str(foreign.value) == str(missing.value)
+    assert (
+        get_for_partner_or_404(Customer, tenant_a.partner, pk=tenant_a.customer.pk)
+        == tenant_a.customer
+    )

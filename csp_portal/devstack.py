@@ -671,6 +671,10 @@ def services(name: str) -> Iterator[dict[str, str]]:
             log("using REDIS_URL from the environment")
         else:
             env["REDIS_URL"] = stack.enter_context(embedded_redis(name))
+        # Two suites may share one server: each instance gets its own test database.
+        env.setdefault(
+            "DATABASE_TEST_NAME", os.environ.get("DATABASE_TEST_NAME", f"test_csp_{name}")
+        )
         yield env
 
 
@@ -938,9 +942,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent (make, a shell) dies, so stopping
+    `make run` with SIGTERM stops everything even though make does not pass it on."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     SIGNALS.install()
+    _stop_with_parent()
     try:
         if args.command == "exec":
             command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv

@@ -132,7 +132,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Environment variable DATABASE_URL must name a PostgreSQL server")
 DATABASES["default"]["CONN_MAX_AGE"] = _read("DATABASE_CONN_MAX_AGE", env.int, default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["TEST"] = {"NAME": "test_csp"}
+DATABASES["default"]["TEST"] = {"NAME": _read("DATABASE_TEST_NAME", env.str, default="test_csp")}
 DATABASE_APP_ROLE = _read("DATABASE_APP_ROLE", env.str, default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -276,3 +276,9 @@ LOGGING = {
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_ONLY = False
+
+# Ticket attachments: the largest single file, and the most one ticket holds in all (bytes).
+TICKET_ATTACHMENT_MAX_BYTES = _read("TICKET_ATTACHMENT_MAX_BYTES", env.int, default=10 * 1024**2)
+TICKET_ATTACHMENTS_MAX_TOTAL_BYTES = _read(
+    "TICKET_ATTACHMENTS_MAX_TOTAL_BYTES", env.int, default=25 * 1024**2
+)

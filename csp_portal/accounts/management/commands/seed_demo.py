@@ -135,11 +135,13 @@ class Command(BaseCommand):
     def _staff(self, partner: Partner) -> None:
         for local, role, name in STAFF_ROLES:
             user = _user(f"{local}@{partner.slug}.example", name)
-            Membership.objects.get_or_create(partner=partner, user=user, defaults={"roles": [role]})
+            Membership.objects.for_partner(partner).get_or_create(
+                partner=partner, user=user, defaults={"roles": [role]}
+            )
 
     def _customer(self, partner: Partner, company: str, domain: str, language: str) -> None:
         tenant_id = uuid.uuid5(uuid.NAMESPACE_DNS, f"{partner.slug}.{domain}")
-        customer, _ = Customer.objects.get_or_create(
+        customer, _ = Customer.objects.for_partner(partner).get_or_create(
             partner=partner,
             microsoft_tenant_id=tenant_id,
             defaults={
@@ -152,7 +154,7 @@ class Command(BaseCommand):
         first = domain.split(".")[0]
         for local, role in (("it", ContactRole.ADMIN), ("user", ContactRole.USER)):
             user = _user(f"{local}@{first}.example", f"{company} {local.upper()}")
-            CustomerContact.objects.get_or_create(
+            CustomerContact.objects.for_partner(partner).get_or_create(
                 partner=partner, user=user, defaults={"customer": customer, "role": role}
             )
 

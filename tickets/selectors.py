@@ -1,0 +1,168 @@
+"""Reads of tickets. Each owns its joins, so a page's query count is decided here and does
+not grow with the number of tickets or messages."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from csp_portal.accounts.models import CustomerContact, Membership
+
+from .models import CannedResponse, Ticket, TicketAttachment, TicketEvent, TicketMessage
+
+Status = Ticket.Status
+WAITING_EXTERNAL = [Status.WAITING_ON_MICROSOFT, Status.WAITING_ON_PROVIDER]
+
+# The workspace's views: name -> (label, filter given the viewer's user id).
+VIEWS = {
+    "unassigned": ("Unassigned", lambda uid: Q(assignee__isnull=True, status__in=Ticket.OPEN_STATUSES)),
+    "mine": ("Mine", lambda uid: Q(assignee_id=uid, status__in=Ticket.OPEN_STATUSES)),
+    "waiting_on_customer": ("Waiting on customer", lambda uid: Q(status=Status.WAITING_ON_CUSTOMER)),
+    "waiting_on_microsoft": ("Waiting on Microsoft / provider", lambda uid: Q(status__in=WAITING_EXTERNAL)),
+    "all_open": ("All open", lambda uid: Q(status__in=Ticket.OPEN_STATUSES)),
+    "resolved": ("Resolved", lambda uid: Q(status=Status.RESOLVED)),
+    "closed": ("Closed", lambda uid: Q(status=Status.CLOSED)),
+    "all": ("All", lambda uid: Q()),
+}  # fmt: skip
+DEFAULT_VIEW = "all_open"
+
+SORTS = {
+    "updated": "-updated_at",
+    "-updated": "updated_at",
+    "created": "-created_at",
+    "-created": "created_at",
+    "number": "-number",
+    "-number": "number",
+    "priority": "priority_rank",
+    "status": "status",
+    "customer": "customer__company_name",
+}
+DEFAULT_SORT = "updated"
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def _priority_rank():
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
+        output_field=IntegerField(),
+    )
+
+
+def ticket_list(
+    *,
+    partner,
+    user,
+    view: str = DEFAULT_VIEW,
+    filters: dict | None = None,
+    sort: str = DEFAULT_SORT,
+    search: str = "",
+) -> QuerySet[Ticket]:
+    """The workspace's ticket list for a view, filters (status, priority, kind, product,
+    customer, assignee — "none" for unassigned), a sort key and a full-text search."""
+    filters = filters or {}
+    tickets = (
+        Ticket.objects.for_partner(partner)
+        .select_related("customer", "assignee", "requester")
+        .filter(VIEWS.get(view, VIEWS[DEFAULT_VIEW])[1](user.pk))
+    )
+    for field in ("status", "priority", "kind", "product"):
+        if filters.get(field):
+            tickets = tickets.filter(**{field: filters[field]})
+    if filters.get("customer"):
+        tickets = tickets.filter(customer_id=filters["customer"])
+    if filters.get("assignee") == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.get("assignee"):
+        tickets = tickets.filter(assignee_id=filters["assignee"])
+    tickets = tickets.annotate(priority_rank=_priority_rank())
+    if search:
+        query = SearchQuery(search, search_type="websearch", config="simple")
+        tickets = tickets.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query)
+        )
+        if sort == DEFAULT_SORT:
+            return tickets.order_by("-rank", "-updated_at")
+    return tickets.order_by(SORTS.get(sort, SORTS[DEFAULT_SORT]), "-pk")
+
+
+def ticket_counts(*, partner, user) -> dict[str, int]:
+    """The count of every workspace view, in one query."""
+    aggregates = {
+        name: Count("pk", filter=condition(user.pk)) for name, (_label, condition) in VIEWS.items()
+    }
+    return Ticket.objects.for_partner(partner).aggregate(**aggregates)
+
+
+def tickets_for_contact(*, partner, contact) -> QuerySet[Ticket]:
+    """A customer admin sees the company's tickets; a customer user only their own."""
+    tickets = Ticket.objects.for_partner(partner).filter(customer_id=contact.customer_id)
+    if not contact.is_admin:
+        tickets = tickets.filter(requester_id=contact.user_id)
+    return tickets.select_related("requester").order_by("-updated_at", "-pk")
+
+
+def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -> Ticket:
+    """One ticket with its conversation (internal notes only with `include_internal`), each
+    message's author and attachments, and the timeline. Raises Ticket.DoesNotExist."""
+    messages = TicketMessage.objects.for_partner(partner).select_related("author")
+    attachments = TicketAttachment.objects.for_partner(partner)
+    if not include_internal:
+        messages = messages.filter(is_public=True)
+    base = tickets if tickets is not None else Ticket.objects.for_partner(partner)
+    return (
+        base.select_related("customer", "requester", "assignee", "merged_into")
+        .prefetch_related(
+            Prefetch("messages", queryset=messages.prefetch_related(
+                Prefetch("attachments", queryset=attachments)
+            )),
+            Prefetch(
+                "events",
+                queryset=TicketEvent.objects.for_partner(partner).select_related("actor"),
+            ),
+        )
+        .get(pk=ticket_id)
+    )  # fmt: skip
+
+
+def attachment_for_staff(*, partner, attachment_id, include_internal: bool) -> TicketAttachment:
+    attachments = TicketAttachment.objects.for_partner(partner).select_related("message")
+    if not include_internal:
+        attachments = attachments.filter(message__is_public=True)
+    return attachments.get(pk=attachment_id)
+
+
+def attachment_for_contact(*, partner, contact, attachment_id) -> TicketAttachment:
+    visible = tickets_for_contact(partner=partner, contact=contact)
+    return (
+        TicketAttachment.objects.for_partner(partner)
+        .filter(message__is_public=True, ticket__in=visible.values("pk"))
+        .get(pk=attachment_id)
+    )
+
+
+def assignable_staff(*, partner) -> QuerySet[Membership]:
+    """Members who may work tickets (the assignee choices)."""
+    from csp_portal.accounts.roles import CAPABILITY_ROLES, Capability
+
+    roles = [str(r) for r in CAPABILITY_ROLES[Capability.TICKETS_WORK]]
+    return (
+        Membership.objects.for_partner(partner)
+        .filter(is_active=True, roles__overlap=roles)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+
+
+def customer_contacts(*, partner, customer) -> QuerySet[CustomerContact]:
+    return (
+        CustomerContact.objects.for_partner(partner)
+        .filter(customer=customer, is_active=True)
+        .select_related("user")
+        .order_by("-role", "user__email")
+    )
+
+
+def canned_responses(*, partner) -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.for_partner(partner).order_by("title")

@@ -4,6 +4,7 @@ decided here."""
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from .models import (
     ContactMethod,
@@ -78,6 +79,10 @@ def support_offering(*, partner) -> dict:
     return {
         "plans": list(SupportPlan.objects.for_partner(partner)),
         "hours": list(ServiceHours.objects.for_partner(partner)),
-        "holidays": list(Holiday.objects.for_partner(partner)),
+        "holidays": list(
+            Holiday.objects.for_partner(partner).filter(
+                date__gte=timezone.localdate(timezone=partner.tz)
+            )
+        ),
         "contact_methods": list(ContactMethod.objects.for_partner(partner)),
     }

@@ -3,6 +3,8 @@
 from django.urls import include, path
 
 from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_patterns
+from tickets.urls import customer_patterns as ticket_customer_patterns
+from tickets.urls import staff_patterns as ticket_staff_patterns
 
 from . import health
 
@@ -11,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include(accounts_patterns)),
     path("staff/", include(staff_patterns)),
+    path("requests/", include(ticket_customer_patterns)),
+    path("staff/tickets/", include(ticket_staff_patterns)),
     path("healthz", health.liveness, name="healthz"),
 ]
 

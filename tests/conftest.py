@@ -4,6 +4,8 @@ Redis broker."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -75,6 +77,25 @@ class Tenant:
 
     def client(self, user=None) -> Client:
         return portal_client(self.partner, user)
+
+    # Ticket objects, made when a test first asks for them.
+    @cached_property
+    def ticket(self):
+        from tests.factories.tickets import TicketFactory
+
+        return TicketFactory(customer=self.customer, requester=self.customer_user.user)
+
+    @cached_property
+    def attachment(self):
+        from tests.factories.tickets import AttachmentFactory
+
+        return AttachmentFactory(message__ticket=self.ticket)
+
+    @cached_property
+    def canned_response(self):
+        from tests.factories.tickets import CannedResponseFactory
+
+        return CannedResponseFactory(partner=self.partner)
 
 
 @pytest.fixture

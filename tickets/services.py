@@ -7,7 +7,7 @@ from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import OuterRef, Subquery, Sum, TextField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,7 +107,11 @@ def ticket_search_vector_refresh(*, ticket: Ticket) -> None:
     )
     Ticket.objects.for_partner(ticket.partner_id).filter(pk=ticket.pk).update(
         search_vector=SearchVector("reference", "subject", weight="A", config="simple")
-        + SearchVector(Coalesce(Subquery(bodies), Value("")), weight="B", config="simple")
+        + SearchVector(
+            Coalesce(Subquery(bodies), Value(""), output_field=TextField()),
+            weight="B",
+            config="simple",
+        )
     )
 
 

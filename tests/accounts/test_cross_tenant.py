@@ -16,6 +16,9 @@ OBJECT_IDS = {
     "membership_id": lambda t: t.staff["helpdesk_agent"].pk,
     "invitation_id": lambda t: t.invitation.pk,
     "token": lambda t: t.invitation.token,
+    "ticket_id": lambda t: t.ticket.pk,
+    "attachment_id": lambda t: t.attachment.pk,
+    "canned_id": lambda t: t.canned_response.pk,
 }
 
 # Third-party URLs whose arguments are not tenant objects (sign-in keys, provider names).

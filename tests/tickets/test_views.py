@@ -1,0 +1,295 @@
+"""Ticket pages: who sees what, attachments, safe message bodies, search and query counts.
+Two partners with different numbers of tickets, so a leak changes a count."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.factories.tickets import AttachmentFactory, MessageFactory, TicketFactory
+from tickets import selectors, services
+from tickets.models import Ticket
+from tickets.rendering import fill_placeholders, render_body
+
+
+@pytest.fixture
+def ticket(tenant_a, tenant_b):
+    TicketFactory.create_batch(2, customer=tenant_b.customer)
+    ticket = TicketFactory(customer=tenant_a.customer, requester=tenant_a.customer_user.user)
+    MessageFactory(ticket=ticket, body="The printer is on fire")
+    MessageFactory(
+        ticket=ticket, author=tenant_a.admin.user, body="Secret diagnosis", is_public=False
+    )
+    return ticket
+
+
+def test_customer_page_shows_public_messages_only(ticket, tenant_a):
+    response = tenant_a.client(tenant_a.customer_user.user).get(f"/requests/{ticket.pk}/")
+
+    assert response.status_code == 200
+    assert b"The printer is on fire" in response.content
+    assert b"Secret diagnosis" not in response.content
+
+
+def test_sales_agent_reads_tickets_without_internal_notes(ticket, tenant_a):
+    client = tenant_a.client(tenant_a.staff["sales_agent"].user)
+
+    response = client.get(f"/staff/tickets/{ticket.pk}/")
+
+    assert response.status_code == 200
+    assert b"The printer is on fire" in response.content
+    assert b"Secret diagnosis" not in response.content
+    assert client.post(f"/staff/tickets/{ticket.pk}/", {"body": "hi"}).status_code == 403
+
+
+def test_helpdesk_agent_sees_internal_notes_marked_as_such(ticket, tenant_a):
+    response = tenant_a.client(tenant_a.staff["helpdesk_agent"].user).get(
+        f"/staff/tickets/{ticket.pk}/"
+    )
+
+    assert b"Secret diagnosis" in response.content
+    assert b"message-internal" in response.content
+
+
+def test_a_customer_user_sees_only_own_tickets_and_an_admin_the_companys(ticket, tenant_a):
+    colleague = TicketFactory(customer=tenant_a.customer, requester=tenant_a.customer_admin.user)
+    TicketFactory(customer=tenant_a.other_customers[0])
+    user_client = tenant_a.client(tenant_a.customer_user.user)
+    admin_client = tenant_a.client(tenant_a.customer_admin.user)
+
+    assert user_client.get(f"/requests/{colleague.pk}/").status_code == 404
+    assert len(user_client.get("/requests/").context["page"].object_list) == 1
+    assert len(admin_client.get("/requests/").context["page"].object_list) == 2
+
+
+def test_another_customers_ticket_answers_404_and_stays_unchanged(ticket, tenant_a):
+    other = TicketFactory(customer=tenant_a.other_customers[0])
+    client = tenant_a.client(tenant_a.customer_admin.user)
+
+    assert client.post(f"/requests/{other.pk}/status/", {"action": "close"}).status_code == 404
+    other.refresh_from_db()
+    assert other.status == Ticket.Status.NEW
+
+
+def test_partner_b_tickets_are_untouched_by_partner_a_staff(ticket, tenant_a, tenant_b):
+    b_ticket = tenant_b.ticket
+    client = tenant_a.client(tenant_a.admin.user)
+
+    for url in (f"/staff/tickets/{b_ticket.pk}/update/", f"/staff/tickets/{b_ticket.pk}/"):
+        assert client.post(url, {"status": "closed", "body": "x"}).status_code == 404
+    b_ticket.refresh_from_db()
+
+    assert b_ticket.status == Ticket.Status.NEW
+    assert b_ticket.messages.count() == 0
+
+
+def test_customer_submits_a_request_with_attachments(tenant_a, tenant_b):
+    client = tenant_a.client(tenant_a.customer_user.user)
+    files = [
+        SimpleUploadedFile("a.pdf", b"%PDF-1.7\n" + b"x" * 20),
+        SimpleUploadedFile("notes.txt", b"plain words"),
+    ]
+
+    response = client.post(
+        "/requests/new/",
+        {
+            "kind": "technical",
+            "product": "azure",
+            "subject": "Portal slow",
+            "body": "Since Monday",
+            "impact": "low",
+            "urgency": "low",
+            "attachments": files,
+        },
+    )
+    ticket = Ticket.objects.for_partner(tenant_a.partner).get()
+
+    assert response.status_code == 302
+    assert sorted(ticket.attachments.values_list("content_type", flat=True)) == [
+        "application/pdf",
+        "text/plain",
+    ]
+    assert ticket.priority == Ticket.Priority.LOW
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.pdf", b""),
+        ("page.pdf", b"<!DOCTYPE html><script>alert(1)</script>"),
+        ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+        ("tool.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"),
+    ],
+)
+def test_empty_markup_and_unknown_uploads_are_refused_and_nothing_is_stored(
+    tenant_a, tenant_b, name, content
+):
+    client = tenant_a.client(tenant_a.customer_user.user)
+
+    response = client.post(
+        "/requests/new/",
+        {
+            "kind": "technical",
+            "product": "azure",
+            "subject": "With a file",
+            "body": "See attached",
+            "impact": "low",
+            "urgency": "low",
+            "attachments": [SimpleUploadedFile(name, content)],
+        },
+    )
+
+    assert response.status_code == 400
+    assert Ticket.objects.for_partner(tenant_a.partner).count() == 0
+
+
+def test_oversized_files_are_refused(ticket, tenant_a, settings):
+    settings.TICKET_ATTACHMENT_MAX_BYTES = 50
+    client = tenant_a.client(tenant_a.customer_user.user)
+    big = SimpleUploadedFile("big.txt", b"a" * 51)
+
+    response = client.post(f"/requests/{ticket.pk}/", {"body": "file", "attachments": [big]})
+
+    assert response.status_code == 400
+    assert b"limit per file" in response.content
+    assert ticket.messages.count() == 2
+
+
+def test_the_total_per_ticket_is_limited(ticket, tenant_a, settings):
+    settings.TICKET_ATTACHMENTS_MAX_TOTAL_BYTES = 30
+    AttachmentFactory(message=ticket.messages.first(), size=20)
+
+    with pytest.raises(services.ValidationError):
+        services.ticket_reply(
+            ticket=ticket,
+            author=tenant_a.customer_user.user,
+            body="more",
+            attachments=[SimpleUploadedFile("b.txt", b"b" * 11)],
+        )
+
+
+def test_attachments_download_with_safe_headers(ticket, tenant_a):
+    attachment = AttachmentFactory(message=ticket.messages.first())
+    client = tenant_a.client(tenant_a.customer_user.user)
+
+    response = client.get(f"/requests/attachments/{attachment.pk}/")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_an_internal_notes_attachment_is_hidden_from_customers_and_sales(ticket, tenant_a):
+    note = ticket.messages.get(is_public=False)
+    attachment = AttachmentFactory(message=note)
+
+    customer = tenant_a.client(tenant_a.customer_admin.user)
+    sales = tenant_a.client(tenant_a.staff["sales_agent"].user)
+    agent = tenant_a.client(tenant_a.staff["helpdesk_agent"].user)
+
+    assert customer.get(f"/requests/attachments/{attachment.pk}/").status_code == 404
+    assert sales.get(f"/staff/tickets/attachments/{attachment.pk}/").status_code == 404
+    assert agent.get(f"/staff/tickets/attachments/{attachment.pk}/").status_code == 200
+
+
+def test_message_bodies_are_sanitised():
+    html = render_body(
+        "**bold** <script>alert(1)</script><img src=x onerror=alert(2)>"
+        '<style>body{}</style><a href="javascript:alert(3)">x</a> [ok](https://example.com)'
+    )
+
+    assert "<strong>bold</strong>" in html
+    for bad in ("<script", "onerror", "<style", "javascript:", "<img"):
+        assert bad not in html
+    assert 'href="https://example.com"' in html
+
+
+def test_html_in_a_message_is_not_rendered_on_the_page(ticket, tenant_a):
+    MessageFactory(ticket=ticket, body="<script>alert('x')</script> hello")
+
+    response = tenant_a.client(tenant_a.customer_user.user).get(f"/requests/{ticket.pk}/")
+
+    assert b"<script>alert(" not in response.content
+
+
+def test_canned_placeholders_are_filled_without_the_template_engine():
+    text = "Hi {{ requester.name }} {{ unknown.thing }} {% load x %} {{ requester.name|upper }}"
+
+    filled = fill_placeholders(text, {"requester.name": "Ann"})
+
+    assert filled == "Hi Ann {{ unknown.thing }} {% load x %} {{ requester.name|upper }}"
+
+
+def test_search_finds_a_word_in_a_message_within_the_partner_only(tenant_a, tenant_b):
+    for tenant in (tenant_a, tenant_b):
+        services.ticket_create(
+            partner=tenant.partner,
+            customer=tenant.customer,
+            requester=tenant.customer_user.user,
+            kind="technical",
+            product="azure",
+            subject="Problem",
+            body="The hypervisor crashed",
+        )
+    services.ticket_create(
+        partner=tenant_a.partner,
+        customer=tenant_a.customer,
+        requester=None,
+        kind="billing",
+        product="other",
+        subject="Invoice",
+        body="Wrong amount",
+    )
+
+    found = selectors.ticket_list(
+        partner=tenant_a.partner, user=tenant_a.admin.user, view="all", search="hypervisor"
+    )
+    response = tenant_a.client(tenant_a.admin.user).get("/staff/tickets/?view=all&q=hypervisor")
+
+    assert [t.partner_id for t in found] == [tenant_a.partner.pk]
+    assert len(response.context["page"].object_list) == 1
+
+
+def test_sidebar_counts_come_from_one_query(tenant_a, tenant_b, django_assert_num_queries):
+    TicketFactory.create_batch(3, customer=tenant_a.customer)
+    TicketFactory.create_batch(5, customer=tenant_b.customer)
+
+    with django_assert_num_queries(1):
+        counts = selectors.ticket_counts(partner=tenant_a.partner, user=tenant_a.admin.user)
+
+    assert (counts["all_open"], counts["unassigned"], counts["mine"]) == (3, 3, 0)
+
+
+def _fill(tenant, size):
+    for _ in range(size):
+        t = TicketFactory(
+            customer=tenant.customer,
+            requester=tenant.customer_user.user,
+            assignee=tenant.admin.user,
+        )
+        AttachmentFactory(message__ticket=t, message__author=tenant.admin.user)
+    ticket = Ticket.objects.for_partner(tenant.partner).first()
+    for _ in range(size):
+        MessageFactory(ticket=ticket, author=tenant.customer_user.user)
+    return ticket
+
+
+def _queries(tenant, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = tenant.client(tenant.staff["helpdesk_agent"].user)
+    client.get(url)  # warm the session and caches
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("page", ["list", "detail"])
+def test_query_counts_do_not_grow_with_tickets_or_messages(tenant_a, tenant_b, page):
+    small = _fill(tenant_a, 3)
+    large = _fill(tenant_b, 30)
+
+    def url(ticket):
+        return "/staff/tickets/?view=all" if page == "list" else f"/staff/tickets/{ticket.pk}/"
+
+    assert _queries(tenant_a, url(small)) == _queries(tenant_b, url(large))

@@ -2,7 +2,17 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from .models import ContactRole, Customer, Partner, Role, User
+from .models import (
+    ContactMethod,
+    ContactRole,
+    Customer,
+    Holiday,
+    Partner,
+    Role,
+    ServiceHours,
+    SupportPlan,
+    User,
+)
 
 
 class CustomerForm(forms.ModelForm):
@@ -108,3 +118,63 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "language", "time_zone"]
+
+
+class _OfferingFormSet(forms.BaseModelFormSet):
+    """A formset over one partner's rows; new rows get the partner when saved."""
+
+    def __init__(self, *args, partner, **kwargs):
+        self.partner = partner
+        kwargs.setdefault("queryset", self.model.objects.for_partner(partner))
+        super().__init__(*args, **kwargs)
+
+    def save_new(self, form, commit=True):
+        form.instance.partner = self.partner
+        return super().save_new(form, commit=commit)
+
+
+def _offering_formset(model, fields, widgets=None):
+    return forms.modelformset_factory(
+        model,
+        formset=_OfferingFormSet,
+        fields=fields,
+        widgets=widgets,
+        extra=1,
+        can_delete=True,
+    )
+
+
+SupportPlanFormSet = _offering_formset(
+    SupportPlan,
+    [
+        "name",
+        "description",
+        "covers_technical",
+        "covers_billing",
+        "covers_subscription",
+        "price",
+        "currency",
+        "price_unit",
+        "position",
+    ],
+    widgets={"description": forms.Textarea(attrs={"rows": 2})},
+)
+ServiceHoursFormSet = _offering_formset(
+    ServiceHours,
+    ["weekday", "opens", "closes"],
+    widgets={
+        "opens": forms.TimeInput(attrs={"type": "time"}),
+        "closes": forms.TimeInput(attrs={"type": "time"}),
+    },
+)
+HolidayFormSet = _offering_formset(
+    Holiday, ["date", "name"], widgets={"date": forms.DateInput(attrs={"type": "date"})}
+)
+ContactMethodFormSet = _offering_formset(ContactMethod, ["channel", "value", "note", "position"])
+
+OFFERING_FORMSETS = {
+    "plans": SupportPlanFormSet,
+    "hours": ServiceHoursFormSet,
+    "holidays": HolidayFormSet,
+    "contacts": ContactMethodFormSet,
+}

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -19,6 +19,7 @@ from .roles import Capability, ContactRole, Role, role_labels, roles_allow
 from .tenancy import TenantModel
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+currency_code = RegexValidator(r"^[A-Z]{3}$", _("Use the three-letter ISO 4217 code, e.g. EUR."))
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #0a5cad."))
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
@@ -280,8 +281,12 @@ class SupportPlan(TenantModel):
     covers_technical = models.BooleanField(_("technical support"), default=True)
     covers_billing = models.BooleanField(_("billing support"), default=True)
     covers_subscription = models.BooleanField(_("subscription management"), default=True)
-    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=0)
-    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default="EUR", validators=[currency_code]
+    )
     price_unit = models.CharField(
         _("price unit"), max_length=20, choices=PriceUnit.choices, default=PriceUnit.INCLUDED
     )

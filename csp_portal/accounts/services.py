@@ -146,3 +146,13 @@ def contact_update(*, contact: CustomerContact, role: str, is_active: bool) -> C
     contact.is_active = is_active
     contact.save(update_fields=["role", "is_active"])
     return contact
+
+
+@transaction.atomic
+def support_offering_update(*, partner, formsets) -> None:
+    """Save the published support offering (plans, hours, holidays, contact methods) as one
+    change: every formset was validated before this is called, and all are saved or none."""
+    for formset in formsets:
+        if formset.partner.pk != partner.pk:
+            raise ValidationError(_("These rows belong to another partner."))
+        formset.save()

@@ -55,6 +55,11 @@ staff_patterns = (
             name="invitation-revoke",
         ),
         path("settings/", views.SettingsView.as_view(), name="settings"),
+        path(
+            "settings/support-offering/",
+            views.SupportOfferingSettingsView.as_view(),
+            name="support-offering",
+        ),
     ],
     "staff",
 )

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from . import selectors, services
 from .access import ANY_STAFF, CustomerMixin, PartnerMixin, StaffMixin
 from .forms import (
+    OFFERING_FORMSETS,
     AcceptInvitationForm,
     BrandingForm,
     ContactInvitationForm,
@@ -408,3 +409,30 @@ class SettingsView(StaffMixin, TemplateView):
             messages.success(request, _("Settings saved."))
             return redirect("staff:settings")
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class SupportOfferingSettingsView(StaffMixin, TemplateView):
+    """Global admins edit what the public support page states."""
+
+    capability = Capability.PARTNER_MANAGE
+    template_name = "staff/support_offering_form.html"
+
+    def _formsets(self, data=None):
+        return {
+            name: formset_class(data, partner=self.partner, prefix=name)
+            for name, formset_class in OFFERING_FORMSETS.items()
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("formsets", self._formsets())
+        return context
+
+    def post(self, request):
+        formsets = self._formsets(request.POST)
+        if all(formset.is_valid() for formset in formsets.values()):
+            services.support_offering_update(partner=self.partner, formsets=formsets.values())
+            messages.success(request, _("Your support offering was published."))
+            return redirect("staff:support-offering")
+        messages.error(request, _("Nothing was saved: please correct the rows marked below."))
+        return self.render_to_response(self.get_context_data(formsets=formsets), status=400)

@@ -243,3 +243,111 @@ def _settings_form(partner, **overrides):
     }
     data.update(overrides)
     return data
+
+
+def _offering_post(partner, **rows):
+    """A formset POST with every management form; `rows` adds forms to one formset."""
+    data = {}
+    for prefix in ("plans", "hours", "holidays", "contacts"):
+        forms = rows.get(prefix, [])
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(forms))
+        data[f"{prefix}-INITIAL_FORMS"] = str(sum(1 for form in forms if "id" in form))
+        data[f"{prefix}-MIN_NUM_FORMS"] = "0"
+        data[f"{prefix}-MAX_NUM_FORMS"] = "1000"
+        for index, form in enumerate(forms):
+            for key, value in form.items():
+                data[f"{prefix}-{index}-{key}"] = value
+    return data
+
+
+@pytest.mark.django_db
+def test_global_admin_publishes_the_support_offering(tenant_a, tenant_b):
+    client = tenant_a.client(tenant_a.staff[Role.GLOBAL_ADMIN].user)
+    data = _offering_post(
+        tenant_a.partner,
+        plans=[
+            {
+                "name": "Care+",
+                "description": "",
+                "covers_technical": "on",
+                "price": "9.99",
+                "currency": "EUR",
+                "price_unit": "per_month",
+                "position": "1",
+            }
+        ],
+        hours=[{"weekday": "2", "opens": "09:00", "closes": "17:00"}],
+        holidays=[{"date": "2026-12-31", "name": "New Year's Eve"}],
+        contacts=[{"channel": "email", "value": "help@alpha.example", "note": "", "position": "1"}],
+    )
+
+    response = client.post("/staff/settings/support-offering/", data)
+    page = tenant_a.client().get("/support/").content.decode()
+
+    assert response.status_code == 302
+    assert SupportPlan.objects.for_partner(tenant_a.partner).get().price == Decimal("9.99")
+    assert SupportPlan.objects.for_partner(tenant_b.partner).count() == 0
+    assert "Care+" in page
+    assert "help@alpha.example" in page
+
+
+@pytest.mark.django_db
+def test_a_bad_row_saves_nothing_and_says_what_was_wrong(tenant_a):
+    client = tenant_a.client(tenant_a.staff[Role.GLOBAL_ADMIN].user)
+    data = _offering_post(
+        tenant_a.partner,
+        plans=[
+            {
+                "name": "Care+",
+                "price": "-5",
+                "currency": "eur",
+                "price_unit": "per_month",
+                "position": "1",
+            }
+        ],
+        hours=[{"weekday": "2", "opens": "09:00", "closes": "17:00"}],
+    )
+
+    response = client.post("/staff/settings/support-offering/", data)
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "three-letter ISO 4217 code" in page
+    assert "greater than or equal to 0" in page
+    assert not SupportPlan.objects.for_partner(tenant_a.partner).exists()
+    assert not ServiceHours.objects.for_partner(tenant_a.partner).exists()
+
+
+@pytest.mark.django_db
+def test_another_partners_row_cannot_be_edited_through_the_formset(tenant_a, tenant_b):
+    foreign = SupportPlan.objects.create(partner=tenant_b.partner, name="Bravo plan")
+    client = tenant_a.client(tenant_a.staff[Role.GLOBAL_ADMIN].user)
+    data = _offering_post(
+        tenant_a.partner,
+        plans=[
+            {
+                "id": str(foreign.pk),
+                "name": "Hijacked",
+                "price": "0",
+                "currency": "EUR",
+                "price_unit": "included",
+                "position": "1",
+            }
+        ],
+    )
+
+    response = client.post("/staff/settings/support-offering/", data)
+
+    foreign.refresh_from_db()
+    assert response.status_code == 400
+    assert foreign.name == "Bravo plan"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.HELPDESK_AGENT, Role.USER_ADMIN, Role.BILLING_ADMIN])
+def test_only_global_admins_edit_the_support_offering(tenant_a, role):
+    client = tenant_a.client(tenant_a.staff[role].user)
+
+    response = client.post("/staff/settings/support-offering/", _offering_post(tenant_a.partner))
+
+    assert response.status_code == 403

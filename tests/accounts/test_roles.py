@@ -24,6 +24,7 @@ STAFF_PAGES = {
     "staff:team": {GA, UA},
     "staff:membership-edit": {GA, UA},
     "staff:settings": {GA},
+    "staff:support-offering": {GA},
 }
 
 

@@ -282,3 +282,11 @@ TICKET_ATTACHMENT_MAX_BYTES = _read("TICKET_ATTACHMENT_MAX_BYTES", env.int, defa
 TICKET_ATTACHMENTS_MAX_TOTAL_BYTES = _read(
     "TICKET_ATTACHMENTS_MAX_TOTAL_BYTES", env.int, default=25 * 1024**2
 )
+
+# Tickets SLA: the watch marks and announces breaches every minute; resolved tickets close by
+# themselves after each partner's number of days (hourly is precise enough for days).
+CELERY_BEAT_SCHEDULE["tickets-sla-watch"] = {"task": "tickets.tasks.sla_watch", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["tickets-auto-close"] = {
+    "task": "tickets.tasks.auto_close_resolved",
+    "schedule": 3600.0,
+}

@@ -117,6 +117,13 @@ class Ticket(TenantModel):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks, kept by tickets.sla_services so lists read them without computing: when the
+    # first public answer and the resolution are due. While the resolution clock stands
+    # (waiting, resolved, closed) the business seconds it had left are in
+    # `resolution_seconds_left` (negative once overdue); it restarts from them.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_seconds_left = models.IntegerField(null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(
         _("rating"),
         null=True,
@@ -147,6 +154,16 @@ class Ticket(TenantModel):
             # GIN over the vector alone: a (partner, vector) GIN needs the btree_gin extension,
             # which the embedded server does not ship; every search also filters on partner.
             GinIndex(fields=["search_vector"], name="ticket_search_idx"),
+            models.Index(
+                fields=["partner", "resolution_due_at"],
+                condition=models.Q(status__in=["new", "open"]),
+                name="ticket_resolution_due_idx",
+            ),
+            models.Index(
+                fields=["partner", "first_response_due_at"],
+                condition=models.Q(first_response_at__isnull=True),
+                name="ticket_first_response_due_idx",
+            ),
         ]
 
     def __str__(self):
@@ -217,6 +234,8 @@ class TicketEvent(TenantModel):
         RATED = "rated", _("rated the resolution")
         MERGED_INTO = "merged_into", _("merged this ticket into another")
         MERGED_FROM = "merged_from", _("merged another ticket into this one")
+        SLA_BREACHED = "sla_breached", _("SLA target missed")
+        AUTO_CLOSED = "auto_closed", _("closed the resolved ticket automatically")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -260,3 +279,7 @@ class CannedResponse(TenantModel):
 
     def __str__(self):
         return self.title
+
+
+# SLA targets, pauses, breaches and the desk's settings live in their own module.
+from .sla_models import DeskSettings, SlaBreach, SlaPause, SlaTarget  # noqa: E402, F401

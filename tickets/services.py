@@ -15,6 +15,12 @@ from django.utils.translation import gettext as _
 from csp_portal.accounts.models import Membership
 
 from .models import Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketMessage
+from .sla_services import (
+    sla_first_response,
+    sla_priority_changed,
+    sla_status_changed,
+    sla_ticket_opened,
+)
 from .uploads import check_uploads
 
 Status = Ticket.Status
@@ -148,6 +154,7 @@ def _set_status(ticket: Ticket, status: str, *, actor, now) -> TicketEvent | Non
     if ticket.merged_into_id:
         raise ValidationError(_("This ticket was merged into another ticket."))
     old = ticket.status
+    sla_status_changed(ticket=ticket, old=old, new=status, now=now)
     ticket.status = status
     if status == Status.RESOLVED:
         ticket.resolved_at = now
@@ -210,6 +217,7 @@ def ticket_create(
         urgency=Ticket.Level(urgency),
         channel=Ticket.Channel(channel),
     )
+    sla_ticket_opened(ticket=ticket)
     by_staff = acting_user is not None and acting_user != requester
     message = TicketMessage.objects.create(
         partner=partner,
@@ -263,6 +271,7 @@ def ticket_reply(
     if by_staff and public:
         if ticket.first_response_at is None:
             ticket.first_response_at = now
+            sla_first_response(ticket=ticket, now=now)
         if status is None and ticket.status == Status.NEW:
             status = Status.OPEN
     elif not by_staff and ticket.status in {Status.WAITING_ON_CUSTOMER, Status.RESOLVED}:
@@ -300,6 +309,7 @@ def ticket_change(
             old=ticket.priority,
             new=Ticket.Priority(priority),
         )
+        sla_priority_changed(ticket=ticket, old=ticket.priority, new=priority, now=now)
         ticket.priority = priority
     if assignee is not None:
         new_id = assignee.pk if assignee else None
@@ -333,6 +343,7 @@ def ticket_close(*, ticket: Ticket, acting_user) -> Ticket:
     if ticket.status == Status.CLOSED:
         raise ValidationError(_("This ticket is already closed."))
     old = ticket.status
+    sla_status_changed(ticket=ticket, old=old, new=Status.CLOSED, now=timezone.now())
     ticket.status = Status.CLOSED
     ticket.closed_at = timezone.now()
     ticket.resolved_at = ticket.resolved_at or ticket.closed_at
@@ -350,6 +361,7 @@ def ticket_reopen(*, ticket: Ticket, acting_user) -> Ticket:
     if ticket.status not in {Status.RESOLVED, Status.CLOSED}:
         raise ValidationError(_("Only a resolved or closed ticket can be reopened."))
     old = ticket.status
+    sla_status_changed(ticket=ticket, old=old, new=Status.OPEN, now=timezone.now())
     ticket.status = Status.OPEN
     ticket.resolved_at = None
     ticket.closed_at = None
@@ -427,6 +439,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, acting_user) -> Ticket:
     now = timezone.now()
     source.merged_into = target
     if source.status != Status.CLOSED:
+        sla_status_changed(ticket=source, old=source.status, new=Status.CLOSED, now=now)
         source.status = Status.CLOSED
         source.closed_at = now
     source.save()

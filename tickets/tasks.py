@@ -70,3 +70,19 @@ def notify_ticket_event(*, partner_id: int, event_id: int, audience: str) -> Non
             to=to,
             reply_to=[partner.support_email] if partner.support_email else None,
         ).send()
+
+
+@shared_task
+def sla_watch() -> None:
+    """Beat, every minute: mark SLA breaches and tell the assignee and the queue, once each."""
+    from .sla_services import sla_watch_all
+
+    sla_watch_all()
+
+
+@shared_task
+def auto_close_resolved() -> None:
+    """Beat, hourly: close resolved tickets left without a reply for the partner's days."""
+    from .sla_services import tickets_auto_close_all
+
+    tickets_auto_close_all()

@@ -97,6 +97,15 @@ class Tenant:
 
         return CannedResponseFactory(partner=self.partner)
 
+    @cached_property
+    def api_token(self):
+        from csp_portal.api.services import api_token_create
+
+        token, _key = api_token_create(
+            partner=self.partner, name="sync", user=self.admin.user, scopes=["tickets:read"], created_by=None
+        )
+        return token
+
 
 @pytest.fixture
 def tenant_a(db):

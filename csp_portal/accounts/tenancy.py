@@ -158,7 +158,9 @@ def partner_scope(partner, *, bypass: bool = False) -> Iterator[None]:
             cursor, "" if partner_id is None else str(int(partner_id)), "on" if bypass else "off"
         )
         yield
-        _write_scope(cursor, *previous)
+        # A block marked for rollback (an API error) is undone, its settings with it.
+        if not connection.needs_rollback:
+            _write_scope(cursor, *previous)
 
 
 def tenant_models() -> list[type[models.Model]]:

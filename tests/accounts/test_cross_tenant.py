@@ -19,10 +19,12 @@ OBJECT_IDS = {
     "ticket_id": lambda t: t.ticket.pk,
     "attachment_id": lambda t: t.attachment.pk,
     "canned_id": lambda t: t.canned_response.pk,
+    "token_id": lambda t: t.api_token.pk,
 }
 
-# Third-party URLs whose arguments are not tenant objects (sign-in keys, provider names).
-THIRD_PARTY_PREFIXES = ("accounts/",)
+# Third-party URLs whose arguments are not tenant objects (sign-in keys, provider names), and
+# the API, whose router-made routes tests/api/test_cross_tenant_api.py generates the same way.
+THIRD_PARTY_PREFIXES = ("accounts/", "api/")
 
 
 def _walk(patterns, prefix="", namespace=""):

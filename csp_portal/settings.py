@@ -76,12 +76,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.microsoft",
     "csp_portal.accounts",
+    "csp_portal.api",
     "tickets",
     "billing",
     "escalation",
@@ -245,9 +249,46 @@ if MICROSOFT_CLIENT_ID:
         ]
     }
 
+# The public API (/api/v1/ on each partner's portal): bearer tokens or the browser session
+# (with CSRF), problem-details errors, cursor pagination, per-token rate limits.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "csp_portal.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["csp_portal.api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "csp_portal.api.exceptions.problem_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_MAX_BODY_BYTES = _read("API_MAX_BODY_BYTES", env.int, default=30 * 1024 * 1024)
+API_SESSION_RATE_PER_MINUTE = _read("API_SESSION_RATE_PER_MINUTE", env.int, default=600)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSP partner portal API",
+    "DESCRIPTION": "Customers, tickets, billing and escalations of one partner's portal. "
+    "Authenticate with `Authorization: Bearer <token>` (issued by the partner's global admin).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_URLCONF": PARTNER_URLCONF,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStatusEnum": "csp_portal.accounts.models.Customer.Status",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TicketLevelEnum": "tickets.models.Ticket.Level",
+    },
 }
 
 # Security headers and cookies; HTTPS-only settings follow PORTAL_SCHEME.

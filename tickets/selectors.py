@@ -9,6 +9,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from csp_portal.accounts.models import CustomerContact, Membership
 
 from .models import CannedResponse, Ticket, TicketAttachment, TicketEvent, TicketMessage
+from .sla_selectors import breached, breaching_soon
 
 Status = Ticket.Status
 WAITING_EXTERNAL = [Status.WAITING_ON_MICROSOFT, Status.WAITING_ON_PROVIDER]
@@ -19,6 +20,8 @@ VIEWS = {
     "mine": ("Mine", lambda uid: Q(assignee_id=uid, status__in=Ticket.OPEN_STATUSES)),
     "waiting_on_customer": ("Waiting on customer", lambda uid: Q(status=Status.WAITING_ON_CUSTOMER)),
     "waiting_on_microsoft": ("Waiting on Microsoft / provider", lambda uid: Q(status__in=WAITING_EXTERNAL)),
+    "breaching_soon": ("Breaching SLA within the hour", lambda uid: breaching_soon()),
+    "sla_breached": ("SLA overdue", lambda uid: breached()),
     "all_open": ("All open", lambda uid: Q(status__in=Ticket.OPEN_STATUSES)),
     "resolved": ("Resolved", lambda uid: Q(status=Status.RESOLVED)),
     "closed": ("Closed", lambda uid: Q(status=Status.CLOSED)),
@@ -36,6 +39,7 @@ SORTS = {
     "priority": "priority_rank",
     "status": "status",
     "customer": "customer__company_name",
+    "sla": "resolution_due_at",
 }
 DEFAULT_SORT = "updated"
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}

@@ -22,7 +22,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -451,3 +451,27 @@ def sla_watch_all(now: datetime | None = None) -> None:
 
 def tickets_auto_close_all(now: datetime | None = None) -> None:
     _each_partner(tickets_auto_close, now or timezone.now())
+
+
+# -- the desk's settings ------------------------------------------------------------------
+
+
+@transaction.atomic
+def sla_settings_update(
+    *, partner: Partner, targets: dict[str, tuple[int, int]], auto_close_after_days: int
+) -> None:
+    """Store the partner's targets (business minutes per priority) and auto-close delay. New
+    targets apply to tickets opened, or changed in priority, from now on."""
+    current = sla_targets(partner=partner)
+    changed = []
+    for priority, (first, resolution) in targets.items():
+        target = current[priority]
+        if (target.first_response_minutes, target.resolution_minutes) != (first, resolution):
+            target.first_response_minutes, target.resolution_minutes = first, resolution
+            changed.append(target)
+    SlaTarget.objects.for_partner(partner).bulk_update(
+        changed, ["first_response_minutes", "resolution_minutes"]
+    )
+    DeskSettings.objects.for_partner(partner).update_or_create(
+        partner=partner, defaults={"auto_close_after_days": auto_close_after_days}
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sla_views, views
 
 customer_patterns = (
     [
@@ -30,6 +30,8 @@ staff_patterns = (
             views.AttachmentView.as_view(),
             name="attachment-download",
         ),
+        path("sla/", sla_views.SlaReportView.as_view(), name="sla-report"),
+        path("sla/settings/", sla_views.SlaSettingsView.as_view(), name="sla-settings"),
         path("canned/", views.CannedResponseListView.as_view(), name="canned-list"),
         path("canned/<int:canned_id>/", views.CannedResponseEditView.as_view(), name="canned-edit"),
     ],

@@ -331,3 +331,18 @@ CELERY_BEAT_SCHEDULE["tickets-auto-close"] = {
     "task": "tickets.tasks.auto_close_resolved",
     "schedule": 3600.0,
 }
+
+# Billing: Partner Center (suspend / reactivate subscriptions) and the collections sweep.
+PARTNER_CENTER_BASE_URL = _read(
+    "PARTNER_CENTER_BASE_URL", env.str, default="https://api.partnercenter.microsoft.com"
+)
+PARTNER_CENTER_ACCESS_TOKEN = _read("PARTNER_CENTER_ACCESS_TOKEN", env.str, default="")
+PARTNER_CENTER_MAX_ATTEMPTS = 4
+PARTNER_CENTER_BACKOFF_SECONDS = 1.0
+PARTNER_CENTER_MAX_WAIT_SECONDS = 30.0
+# Each partner is swept once a day, from this hour of its own time zone.
+COLLECTIONS_SWEEP_HOUR = _read("COLLECTIONS_SWEEP_HOUR", env.int, default=6)
+CELERY_BEAT_SCHEDULE["billing-collections-fan-out"] = {
+    "task": "billing.tasks.collections_fan_out",
+    "schedule": 3600.0,
+}

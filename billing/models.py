@@ -1,1 +1,0 @@
-"""Models of the billing app (built on csp_portal.accounts tenancy)."""

@@ -95,7 +95,7 @@ def _parse_steps(reminder_steps) -> list[int]:
                     "reminder_steps": _(
                         "Step %(position)s (%(value)s) is not a whole number of days."
                     )
-                    % {"position": position, "value": raw}
+                    % {"position": position, "value": str(raw).strip()}
                 }
             ) from None
     return steps

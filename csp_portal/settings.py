@@ -346,3 +346,16 @@ CELERY_BEAT_SCHEDULE["billing-collections-fan-out"] = {
     "task": "billing.tasks.collections_fan_out",
     "schedule": 3600.0,
 }
+
+# Tickets by e-mail. Notifications carry Reply-To: reply+<token>@INBOUND_EMAIL_DOMAIN (mail for
+# that domain must reach the inbound webhook, /inbound/email/ on the platform host, or a
+# mailbox that `manage.py read_mailbox` reads). The webhook requires INBOUND_EMAIL_SECRET, in
+# the X-Inbound-Secret header or as X-Inbound-Signature: sha256=<HMAC-SHA256 of the body>.
+INBOUND_EMAIL_DOMAIN = _read(
+    "INBOUND_EMAIL_DOMAIN", env.str, default=f"inbound.{PORTAL_DOMAIN}"
+).lower()
+INBOUND_EMAIL_SECRET = _read(
+    "INBOUND_EMAIL_SECRET", env.str, default="" if DEBUG else environ.Env.NOTSET
+)
+INBOUND_EMAIL_MAX_BYTES = _read("INBOUND_EMAIL_MAX_BYTES", env.int, default=40 * 1024**2)
+INBOUND_REPLY_TOKEN_MAX_AGE_DAYS = _read("INBOUND_REPLY_TOKEN_MAX_AGE_DAYS", env.int, default=180)

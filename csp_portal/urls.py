@@ -3,7 +3,9 @@
 Partner portals use csp_portal/urls_partner.py (chosen per request by PartnerMiddleware)."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from tickets import email_urls
 
 from . import health, views
 
@@ -14,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.liveness, name="healthz"),
     path("readyz", health.readiness, name="readyz"),
+    path("inbound/", include(email_urls.platform_patterns)),
 ]
 
 handler404 = "csp_portal.errors.not_found"

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_patterns
 from csp_portal.api.pages import urlpatterns as api_token_patterns
+from tickets.email_urls import staff_patterns as inbound_staff_patterns
 from tickets.urls import customer_patterns as ticket_customer_patterns
 from tickets.urls import staff_patterns as ticket_staff_patterns
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("staff/", include(staff_patterns)),
     path("requests/", include(ticket_customer_patterns)),
     path("staff/tickets/", include(ticket_staff_patterns)),
+    path("staff/tickets/inbound/", include(inbound_staff_patterns)),
     path("staff/api-tokens/", include(api_token_patterns)),
     path("api/", include("csp_portal.api.urls")),
     path("healthz", health.liveness, name="healthz"),

@@ -98,6 +98,19 @@ class Tenant:
         return CannedResponseFactory(partner=self.partner)
 
     @cached_property
+    def inbound_message(self):
+        from tickets.email_models import InboundMessage
+
+        return InboundMessage.objects.create(
+            partner=self.partner,
+            dedupe_key=f"fixture-{self.partner.pk}",
+            sender="someone@unknown.example",
+            subject="Hello",
+            body="Can you help us?",
+            status=InboundMessage.Status.HELD,
+        )
+
+    @cached_property
     def api_token(self):
         from csp_portal.api.services import api_token_create
 

@@ -281,5 +281,8 @@ class CannedResponse(TenantModel):
         return self.title
 
 
+# Inbound e-mail (tickets.email_in) keeps its models in their own module.
+from .email_models import InboundMessage, InboundRejection  # noqa: E402, F401
+
 # SLA targets, pauses, breaches and the desk's settings live in their own module.
 from .sla_models import DeskSettings, SlaBreach, SlaPause, SlaTarget  # noqa: E402, F401

@@ -194,6 +194,7 @@ def ticket_create(
     channel: str = Ticket.Channel.PORTAL,
     attachments=(),
     acting_user=None,
+    body_format: str = TicketMessage.Format.MARKDOWN,
 ) -> Ticket:
     """Open a ticket for `customer`: by its contact on the portal (requester = acting user)
     or by an agent on the customer's behalf (phone or e-mail intake)."""
@@ -224,6 +225,7 @@ def ticket_create(
         ticket=ticket,
         author=acting_user or requester,
         body=body,
+        body_format=TicketMessage.Format(body_format),
         is_public=True,
         is_from_customer=not by_staff,
     )
@@ -239,7 +241,14 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, author, body: str, public: bool = True, attachments=(), status=None
+    *,
+    ticket: Ticket,
+    author,
+    body: str,
+    public: bool = True,
+    attachments=(),
+    status=None,
+    body_format: str = TicketMessage.Format.MARKDOWN,
 ) -> TicketMessage:
     """Add a public reply or (staff only) an internal note.
 
@@ -261,6 +270,7 @@ def ticket_reply(
         ticket=ticket,
         author=author,
         body=body,
+        body_format=TicketMessage.Format(body_format),
         is_public=public,
         is_from_customer=not by_staff,
     )

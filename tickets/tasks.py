@@ -1,27 +1,12 @@
 """E-mail that tickets send, after commit, from a Celery worker."""
 
-from email.utils import formataddr
-
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from csp_portal.accounts.models import Partner
 from csp_portal.accounts.tenancy import partner_scope
-from csp_portal.accounts.urls_util import partner_url
 
+from .email_out import notification_build, notification_recipients
 from .models import TicketEvent, TicketMessage
-
-
-def _recipients(event: TicketEvent, audience: str) -> list[str]:
-    ticket = event.ticket
-    if audience == "customer":
-        return [ticket.requester.email] if ticket.requester_id else []
-    if ticket.assignee_id:
-        return [ticket.assignee.email] if ticket.assignee_id != event.actor_id else []
-    return [ticket.partner.support_email] if ticket.partner.support_email else []
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
@@ -39,8 +24,8 @@ def notify_ticket_event(*, partner_id: int, event_id: int, audience: str) -> Non
         if event is None:
             return
         event.ticket.partner = partner
-        to = _recipients(event, audience)
-        if not to:
+        recipients = notification_recipients(event, audience)
+        if not recipients:
             return
         message = None
         if event.data.get("message_id"):
@@ -49,27 +34,19 @@ def notify_ticket_event(*, partner_id: int, event_id: int, audience: str) -> Non
                 .filter(pk=event.data["message_id"], is_public=True)
                 .first()
             )
-        view = "requests:request-detail" if audience == "customer" else "tickets:ticket-detail"
-        language = (
-            event.ticket.customer.language if audience == "customer" else partner.default_language
-        )
-        with translation.override(language):
-            context = {
-                "partner": partner,
-                "event": event,
-                "ticket": event.ticket,
-                "message": message,
-                "url": partner_url(partner, view, ticket_id=event.ticket_id),
-            }
-            subject = render_to_string("tickets/email/event_subject.txt", context).strip()
-            body = render_to_string("tickets/email/event.txt", context)
-        EmailMessage(
-            subject=" ".join(subject.splitlines()),
-            body=body,
-            from_email=formataddr((partner.display_name, settings.DEFAULT_FROM_EMAIL)),
-            to=to,
-            reply_to=[partner.support_email] if partner.support_email else None,
-        ).send()
+        emails = [
+            notification_build(
+                partner=partner,
+                event=event,
+                audience=audience,
+                message=message,
+                address=address,
+                user=user,
+            )
+            for address, user in recipients
+        ]
+    for email in emails:
+        email.send()
 
 
 @shared_task

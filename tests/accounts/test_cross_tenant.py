@@ -19,6 +19,7 @@ OBJECT_IDS = {
     "ticket_id": lambda t: t.ticket.pk,
     "attachment_id": lambda t: t.attachment.pk,
     "canned_id": lambda t: t.canned_response.pk,
+    "inbound_id": lambda t: t.inbound_message.pk,
     "token_id": lambda t: t.api_token.pk,
 }
 

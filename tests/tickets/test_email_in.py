@@ -611,3 +611,23 @@ def test_inbound_rows_are_scoped_by_row_level_security(tenant_a, tenant_b):
         seen = list(InboundMessage.unscoped_objects.values_list("partner_id", flat=True))
 
     assert seen == [tenant_b.partner.pk] * 2
+
+
+# Session, user, membership, scope, counts, the page's rows and paginator count, the base layout.
+QUERIES_INBOUND_LIST = 12
+
+
+@pytest.mark.parametrize("held", [2, 12])
+def test_the_inbound_list_costs_the_same_queries_for_few_and_many_messages(
+    tenant_a, tenant_b, held, django_assert_num_queries
+):
+    for n in range(held):
+        _post(build_message(sender=f"p{n}@unknown.example", to=tenant_a.partner.support_email))
+    _post(build_message(sender="b@unknown.example", to=tenant_b.partner.support_email))
+    page = tenant_a.client(tenant_a.staff["helpdesk_agent"].user)
+    page.get("/staff/tickets/inbound/")  # warm the session and the site's caches
+
+    with django_assert_num_queries(QUERIES_INBOUND_LIST):
+        response = page.get("/staff/tickets/inbound/")
+
+    assert response.content.decode().count("@unknown.example") == held

@@ -284,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_URLCONF": PARTNER_URLCONF,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "csp_portal.api.schema.add_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CustomerStatusEnum": "csp_portal.accounts.models.Customer.Status",
         "TicketStatusEnum": "tickets.models.Ticket.Status",

@@ -632,3 +632,39 @@ def _customer_status_follow(*, partner_id, customer_id) -> None:
         )
     else:
         customers.filter(status=Customer.Status.SUSPENDED).update(status=Customer.Status.ACTIVE)
+
+
+# -- billing inquiries -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def billing_inquiry_create(*, invoice: Invoice, contact, kind: str, message: str):
+    """A question about an invoice becomes a billing ticket linked to the invoice; a dispute
+    also puts the invoice on hold until billing releases it."""
+    from tickets.models import Ticket
+    from tickets.services import ticket_create
+
+    from .models import BillingInquiry
+
+    if contact.customer_id != invoice.customer_id:
+        raise ValidationError(_("Unknown invoice."))
+    kind = BillingInquiry.Kind(kind)
+    ticket = ticket_create(
+        partner=invoice.partner,
+        customer=contact.customer,
+        requester=contact.user,
+        kind=Ticket.Kind.BILLING,
+        product=Ticket.Product.OTHER,
+        subject=_("%(kind)s: invoice %(number)s") % {"kind": kind.label, "number": invoice.number},
+        body=message,
+    )
+    BillingInquiry.objects.create(
+        partner_id=invoice.partner_id,
+        invoice=invoice,
+        ticket=ticket,
+        kind=kind,
+        created_by=contact.user,
+    )
+    if kind == BillingInquiry.Kind.DISPUTE:
+        invoice_hold_place(invoice=invoice, reason=message, acting_user=contact.user, ticket=ticket)
+    return ticket

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+from billing.urls import customer_patterns as billing_customer_patterns
+from billing.urls import staff_patterns as billing_staff_patterns
 from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_patterns
 from csp_portal.api.pages import urlpatterns as api_token_patterns
 from tickets.email_urls import staff_patterns as inbound_staff_patterns
@@ -20,6 +22,8 @@ urlpatterns = [
     path("staff/tickets/inbound/", include(inbound_staff_patterns)),
     path("staff/api-tokens/", include(api_token_patterns)),
     path("api/", include("csp_portal.api.urls")),
+    path("billing/", include(billing_customer_patterns)),
+    path("staff/billing/", include(billing_staff_patterns)),
     path("healthz", health.liveness, name="healthz"),
 ]
 

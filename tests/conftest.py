@@ -119,6 +119,27 @@ class Tenant:
         )
         return token
 
+    # Billing objects, made when a test first asks for them.
+    @cached_property
+    def invoice(self):
+        from tests.factories.billing import InvoiceFactory
+
+        return InvoiceFactory(customer=self.customer)
+
+    @cached_property
+    def suspension(self):
+        from tests.factories.billing import SuspensionFactory
+
+        return SuspensionFactory(
+            subscription__customer=self.customer, state="awaiting_approval"
+        )
+
+    @cached_property
+    def reminder(self):
+        from tests.factories.billing import ReminderFactory
+
+        return ReminderFactory(invoice=self.invoice)
+
 
 @pytest.fixture
 def tenant_a(db):

@@ -3,6 +3,7 @@ disputes and reconciliation imports. Every row belongs to one partner (child row
 changes go through billing.services, reads through billing.selectors."""
 
 from .collections import (
+    BillingInquiry,
     CollectionPolicy,
     InvoiceHold,
     PolicyAcknowledgement,
@@ -22,6 +23,7 @@ from .ledger import (
 )
 
 __all__ = [
+    "BillingInquiry",
     "BillingEvent",
     "BillingProfile",
     "CollectionPolicy",

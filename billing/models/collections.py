@@ -218,3 +218,25 @@ class SweepRun(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["partner", "run_date"], name="sweep_once_per_day")
         ]
+
+
+class BillingInquiry(TenantModel):
+    """A customer's question about an invoice; it is a ticket of kind `billing`."""
+
+    class Kind(models.TextChoices):
+        COPY = "copy", _("Copy of the invoice")
+        EXPLANATION = "explanation", _("Explanation of a charge")
+        DISPUTE = "dispute", _("Dispute")
+        PAYMENT_PLAN = "payment_plan", _("Payment plan")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="inquiries")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["partner", "invoice"])]

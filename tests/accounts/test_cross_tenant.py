@@ -19,6 +19,10 @@ OBJECT_IDS = {
     "ticket_id": lambda t: t.ticket.pk,
     "attachment_id": lambda t: t.attachment.pk,
     "canned_id": lambda t: t.canned_response.pk,
+    "invoice_id": lambda t: t.invoice.pk,
+    "suspension_id": lambda t: t.suspension.pk,
+    "reminder_id": lambda t: t.reminder.pk,
+    "action": lambda t: "approve",
     "inbound_id": lambda t: t.inbound_message.pk,
     "token_id": lambda t: t.api_token.pk,
 }

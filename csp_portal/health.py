@@ -1,8 +1,22 @@
-"""Liveness (the process answers) and readiness (PostgreSQL and Redis answer)."""
+"""Liveness (the process answers) and readiness (PostgreSQL and Redis answer, and whatever
+else registered a check).
+
+Hook for the transactional outbox: when it exists, it registers its backlog check here, e.g.
+`register_readiness_check("outbox", lambda: "ok" if backlog_age() < limit else "backlog")`;
+readiness then answers 503 while the backlog is too old. There is no outbox yet."""
+
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+
+_extra_checks: dict[str, Callable[[], str]] = {}
+
+
+def register_readiness_check(name: str, check: Callable[[], str]) -> None:
+    """`check()` returns "ok" when ready, anything else (a short reason) when not."""
+    _extra_checks[name] = check
 
 
 def liveness(request):
@@ -22,6 +36,11 @@ def readiness(request):
         checks["redis"] = "ok"
     except Exception as error:  # noqa: BLE001
         checks["redis"] = f"error: {type(error).__name__}"
+    for name, check in _extra_checks.items():
+        try:
+            checks[name] = check()
+        except Exception as error:  # noqa: BLE001
+            checks[name] = f"error: {type(error).__name__}"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503

@@ -363,3 +363,75 @@ INBOUND_EMAIL_SECRET = _read(
 )
 INBOUND_EMAIL_MAX_BYTES = _read("INBOUND_EMAIL_MAX_BYTES", env.int, default=40 * 1024**2)
 INBOUND_REPLY_TOKEN_MAX_AGE_DAYS = _read("INBOUND_REPLY_TOKEN_MAX_AGE_DAYS", env.int, default=180)
+
+# -- Hardening, audit log, privacy requests and operability -----------------------------------
+INSTALLED_APPS += ["csp", "csp_portal.ops", "csp_portal.audit", "csp_portal.privacy"]
+# First: the request id, log context and request metrics wrap everything else.
+MIDDLEWARE.insert(0, "csp_portal.ops.middleware.RequestContextMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp_portal.ops.middleware.PortalCSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "csp_portal.ops.middleware.AdminLoginThrottleMiddleware",
+)
+
+# Content Security Policy: scripts only from our own static files; styles from them plus the
+# one per-request nonce'd <style> of base.html (the partner's brand colour); no framing.
+from csp.constants import NONCE as _NONCE  # noqa: E402
+from csp.constants import NONE as _NONE  # noqa: E402
+from csp.constants import SELF as _SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, _NONCE],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "frame-ancestors": [_NONE],
+        # Microsoft sign-in leaves by a form POST that redirects to Microsoft.
+        "form-action": [_SELF, "https://login.microsoftonline.com"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+SESSION_COOKIE_SAMESITE = "Lax"
+# allauth's links (password reset, e-mail confirmation) use the portal's scheme, not the
+# request's; their host is the partner's own, as PartnerMiddleware accepted it.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = PORTAL_SCHEME
+CSRF_COOKIE_HTTPONLY = True
+
+# Behind a load balancer: how many proxies append to X-Forwarded-For (client addresses for
+# rate limits and the audit log). 0 trusts REMOTE_ADDR alone.
+TRUSTED_PROXY_COUNT = _read("TRUSTED_PROXY_COUNT", env.int, default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# The Django admin's sign-in: attempts per client address and per username in a window.
+ADMIN_LOGIN_MAX_ATTEMPTS = _read("ADMIN_LOGIN_MAX_ATTEMPTS", env.int, default=5)
+ADMIN_LOGIN_WINDOW_SECONDS = _read("ADMIN_LOGIN_WINDOW_SECONDS", env.int, default=900)
+
+# Structured logs: JSON lines in production (LOG_FORMAT=json), plain text in development;
+# every record carries the request id (or Celery task id) and the partner id.
+LOG_FORMAT = _read("LOG_FORMAT", env.str, default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("Environment variable LOG_FORMAT must be plain or json")
+LOGGING["filters"] = {"context": {"()": "csp_portal.ops.logging.ContextFilter"}}
+LOGGING["formatters"]["plain"] = {
+    "format": "%(asctime)s %(levelname)s %(name)s [request=%(request_id)s "
+    "partner=%(partner_id)s] %(message)s"
+}
+LOGGING["formatters"]["json"] = {"()": "csp_portal.ops.logging.JsonFormatter"}
+LOGGING["handlers"]["console"].update(formatter=LOG_FORMAT, filters=["context"])
+# Workers log through the same handler (Celery would otherwise replace it with its own).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Prometheus metrics at /metrics on the platform host: a bearer token, or only from this
+# machine when METRICS_TOKEN is unset.
+METRICS_TOKEN = _read("METRICS_TOKEN", env.str, default="")
+METRICS_QUEUES = ["celery"]

@@ -8,6 +8,7 @@ from django.urls import include, path
 from tickets import email_urls
 
 from . import health, views
+from .ops.views import metrics_view
 
 admin.site.site_header = "CSP portal — platform administration"
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.liveness, name="healthz"),
     path("readyz", health.readiness, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("inbound/", include(email_urls.platform_patterns)),
 ]
 

@@ -111,6 +111,14 @@ class Tenant:
         )
 
     @cached_property
+    def data_export(self):
+        from csp_portal.privacy.models import DataExport
+
+        return DataExport.objects.create(
+            partner=self.partner, customer=self.customer, status=DataExport.Status.READY
+        )
+
+    @cached_property
     def api_token(self):
         from csp_portal.api.services import api_token_create
 

@@ -11,6 +11,12 @@ from django.utils.translation import gettext as _
 from .models import ContactRole, Customer, CustomerContact, Invitation, Membership, Role, User
 
 
+def _audit(**kwargs) -> None:
+    from csp_portal.audit.services import audit_record
+
+    audit_record(**kwargs)
+
+
 def _send_invitation_after_commit(invitation: Invitation) -> None:
     from .tasks import send_invitation
 
@@ -39,6 +45,13 @@ def invitation_create_staff(*, partner, email: str, roles: list[str], invited_by
     invitation = Invitation.objects.create(
         partner=partner, email=email, roles=roles, invited_by=invited_by
     )
+    _audit(
+        partner=partner,
+        actor=invited_by,
+        action="invitation.created",
+        target=invitation,
+        data={"email": email, "roles": roles},
+    )
     _send_invitation_after_commit(invitation)
     return invitation
 
@@ -62,15 +75,32 @@ def invitation_create_contact(
         contact_role=contact_role,
         invited_by=invited_by,
     )
+    _audit(
+        partner=partner,
+        actor=invited_by,
+        action="invitation.created",
+        target=invitation,
+        data={"email": email, "customer_id": customer.pk, "contact_role": contact_role},
+    )
     _send_invitation_after_commit(invitation)
     return invitation
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation) -> None:
-    Invitation.objects.for_partner(invitation.partner_id).filter(
-        pk=invitation.pk, accepted_at__isnull=True
-    ).update(revoked_at=timezone.now())
+def invitation_revoke(*, invitation: Invitation, acting_user=None) -> None:
+    revoked = (
+        Invitation.objects.for_partner(invitation.partner_id)
+        .filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True)
+        .update(revoked_at=timezone.now())
+    )
+    if revoked:
+        _audit(
+            partner=invitation.partner_id,
+            actor=acting_user,
+            action="invitation.revoked",
+            target=invitation,
+            data={"email": invitation.email},
+        )
 
 
 @transaction.atomic
@@ -104,6 +134,13 @@ def invitation_accept(
         )
     locked.accepted_at = timezone.now()
     locked.save(update_fields=["accepted_at"])
+    _audit(
+        partner=locked.partner_id,
+        actor=user,
+        action="invitation.accepted",
+        target=locked,
+        data={"user_id": user.pk, "roles": locked.roles, "customer_id": locked.customer_id},
+    )
     return user
 
 
@@ -134,17 +171,44 @@ def membership_update(
         )
         if not other_admins.exists():
             raise ValidationError(_("A partner keeps at least one active global admin."))
+    before = {"roles": list(membership.roles), "is_active": membership.is_active}
     membership.roles = roles
     membership.is_active = is_active
     membership.save(update_fields=["roles", "is_active"])
+    after = {"roles": roles, "is_active": is_active}
+    if after != before:
+        _audit(
+            partner=membership.partner_id,
+            actor=acting_user,
+            action="membership.updated",
+            target=membership,
+            data={"user_id": membership.user_id, "before": before, "after": after},
+        )
     return membership
 
 
 @transaction.atomic
-def contact_update(*, contact: CustomerContact, role: str, is_active: bool) -> CustomerContact:
+def contact_update(
+    *, contact: CustomerContact, role: str, is_active: bool, acting_user=None
+) -> CustomerContact:
+    before = {"role": contact.role, "is_active": contact.is_active}
     contact.role = ContactRole(role).value
     contact.is_active = is_active
     contact.save(update_fields=["role", "is_active"])
+    after = {"role": contact.role, "is_active": is_active}
+    if after != before:
+        _audit(
+            partner=contact.partner_id,
+            actor=acting_user,
+            action="contact.updated",
+            target=contact,
+            data={
+                "user_id": contact.user_id,
+                "customer_id": contact.customer_id,
+                "before": before,
+                "after": after,
+            },
+        )
     return contact
 
 

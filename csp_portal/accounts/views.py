@@ -305,7 +305,10 @@ class ContactEditView(StaffMixin, View):
             messages.error(request, _("Unknown role."))
         else:
             services.contact_update(
-                contact=contact, role=role, is_active=request.POST.get("is_active") == "on"
+                contact=contact,
+                role=role,
+                is_active=request.POST.get("is_active") == "on",
+                acting_user=request.user,
             )
             messages.success(request, _("Contact saved."))
         return redirect("staff:customer-detail", customer_id=contact.customer_id)
@@ -379,7 +382,7 @@ class InvitationRevokeView(StaffMixin, View):
 
     def post(self, request, invitation_id):
         invitation = self.get_object_or_404(Invitation, pk=invitation_id)
-        services.invitation_revoke(invitation=invitation)
+        services.invitation_revoke(invitation=invitation, acting_user=request.user)
         messages.success(
             request, _("Invitation to %(email)s revoked.") % {"email": invitation.email}
         )

@@ -84,7 +84,7 @@ class TokenRevokeView(StaffMixin, View):
 
     def post(self, request, token_id):
         token = self.get_object_or_404(ApiToken, pk=token_id)
-        services.api_token_revoke(token=token)
+        services.api_token_revoke(token=token, acting_user=request.user)
         messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
         return redirect("api-tokens:list")
 

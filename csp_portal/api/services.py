@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csp_portal.accounts.selectors import contact_for, membership_for
+from csp_portal.audit.services import audit_record
 
 from .models import ApiToken, Scope, hash_key
 
@@ -46,11 +47,34 @@ def api_token_create(
         expires_at=expires_at,
         rate_limit_per_minute=rate_limit_per_minute,
     )
+    audit_record(
+        partner=partner,
+        actor=created_by,
+        action="api_token.created",
+        target=token,
+        data={
+            "name": token.name,
+            "prefix": prefix,
+            "user_id": user.pk,
+            "scopes": token.scopes,
+            "expires_at": expires_at,
+        },
+    )
     return token, key
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.for_partner(token.partner_id).filter(
-        pk=token.pk, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+def api_token_revoke(*, token: ApiToken, acting_user=None) -> None:
+    revoked = (
+        ApiToken.objects.for_partner(token.partner_id)
+        .filter(pk=token.pk, revoked_at__isnull=True)
+        .update(revoked_at=timezone.now())
+    )
+    if revoked:
+        audit_record(
+            partner=token.partner_id,
+            actor=acting_user,
+            action="api_token.revoked",
+            target=token,
+            data={"name": token.name, "prefix": token.prefix},
+        )

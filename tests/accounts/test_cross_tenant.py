@@ -25,6 +25,7 @@ OBJECT_IDS = {
     "action": lambda t: "approve",
     "inbound_id": lambda t: t.inbound_message.pk,
     "token_id": lambda t: t.api_token.pk,
+    "export_id": lambda t: t.data_export.pk,
 }
 
 # Third-party URLs whose arguments are not tenant objects (sign-in keys, provider names), and

@@ -1,0 +1,31 @@
+"""Liveness and readiness, and the hook that a future outbox's backlog check plugs into."""
+
+import pytest
+from django.test import Client
+
+from csp_portal import health
+
+
+@pytest.mark.django_db
+def test_liveness():
+    assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readiness_checks_postgresql_and_redis():
+    response = Client().get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"postgresql": "ok", "redis": "ok"}
+
+
+@pytest.mark.django_db
+def test_a_registered_check_that_fails_makes_the_portal_unready():
+    health.register_readiness_check("outbox", lambda: "backlog of 5000 messages")
+    try:
+        response = Client().get("/readyz")
+    finally:
+        health._extra_checks.pop("outbox")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["outbox"] == "backlog of 5000 messages"

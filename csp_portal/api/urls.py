@@ -1,7 +1,7 @@
 """/api/ on a partner's portal: the versioned API, its OpenAPI schema and its documentation."""
 
-from django.urls import include, path
 from csp.decorators import csp_update
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 

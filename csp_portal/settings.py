@@ -435,3 +435,54 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # machine when METRICS_TOKEN is unset.
 METRICS_TOKEN = _read("METRICS_TOKEN", env.str, default="")
 METRICS_QUEUES = ["celery"]
+
+# Escalation to Microsoft: the support APIs' hosts. In development (DJANGO_DEBUG) they all
+# default to the local stub (`python -m escalation.stub --port 8765`), which speaks the same
+# shapes; production talks to Microsoft unless told otherwise.
+MICROSOFT_API_BASE_URL = _read(
+    "MICROSOFT_API_BASE_URL", env.str, default="http://127.0.0.1:8765" if DEBUG else ""
+)
+PARTNER_CENTER_BASE_URL = _read(
+    "PARTNER_CENTER_BASE_URL",
+    env.str,
+    default=MICROSOFT_API_BASE_URL or "https://api.partnercenter.microsoft.com",
+)
+AZURE_MANAGEMENT_BASE_URL = _read(
+    "AZURE_MANAGEMENT_BASE_URL",
+    env.str,
+    default=MICROSOFT_API_BASE_URL or "https://management.azure.com",
+)
+MICROSOFT_LOGIN_BASE_URL = _read(
+    "MICROSOFT_LOGIN_BASE_URL",
+    env.str,
+    default=MICROSOFT_API_BASE_URL or "https://login.microsoftonline.com",
+)
+# Partner Center's web UI, where partner support requests are filed.
+PARTNER_CENTER_WEB_URL = _read(
+    "PARTNER_CENTER_WEB_URL", env.str, default="https://partner.microsoft.com/dashboard"
+)
+# Each partner's app registration, as JSON: {"<partner slug>" or "*": {"tenant_id": ...,
+# "client_id": ..., "client_secret": ...}}. Secrets live in the environment, never in the
+# database. Development talks to the stub with a stand-in app.
+MICROSOFT_PARTNER_APPS = _read(
+    "MICROSOFT_PARTNER_APPS",
+    env.json,
+    default={
+        "*": {"tenant_id": "partner-tenant", "client_id": "stub-app", "client_secret": "stub"}
+    }
+    if DEBUG
+    else {},
+)
+MICROSOFT_MAX_ATTEMPTS = _read("MICROSOFT_MAX_ATTEMPTS", env.int, default=5)
+MICROSOFT_BACKOFF_SECONDS = _read("MICROSOFT_BACKOFF_SECONDS", env.float, default=2.0)
+MICROSOFT_MAX_WAIT_SECONDS = _read("MICROSOFT_MAX_WAIT_SECONDS", env.float, default=60.0)
+MICROSOFT_TIMEOUT_SECONDS = _read("MICROSOFT_TIMEOUT_SECONDS", env.float, default=30.0)
+MICROSOFT_OPERATION_POLLS = 10
+# An escalation Microsoft did not accept after this many sends (each with its own retries)
+# is marked failed; between sends the sync waits ESCALATION_RESEND_MINUTES.
+ESCALATION_MAX_SENDS = 5
+ESCALATION_RESEND_MINUTES = 5
+CELERY_BEAT_SCHEDULE["escalation-sync"] = {
+    "task": "escalation.tasks.escalation_sync_fan_out",
+    "schedule": 180.0,
+}

@@ -8,6 +8,7 @@ from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_p
 from csp_portal.api.pages import urlpatterns as api_token_patterns
 from csp_portal.audit.urls import staff_patterns as audit_staff_patterns
 from csp_portal.privacy.urls import staff_patterns as privacy_staff_patterns
+from escalation.urls import staff_patterns as escalation_staff_patterns
 from tickets.email_urls import staff_patterns as inbound_staff_patterns
 from tickets.urls import customer_patterns as ticket_customer_patterns
 from tickets.urls import staff_patterns as ticket_staff_patterns
@@ -21,6 +22,7 @@ urlpatterns = [
     path("staff/", include(staff_patterns)),
     path("requests/", include(ticket_customer_patterns)),
     path("staff/tickets/", include(ticket_staff_patterns)),
+    path("staff/escalations/", include(escalation_staff_patterns)),
     path("staff/tickets/inbound/", include(inbound_staff_patterns)),
     path("staff/api-tokens/", include(api_token_patterns)),
     path("staff/audit/", include(audit_staff_patterns)),

@@ -98,6 +98,12 @@ class Tenant:
         return CannedResponseFactory(partner=self.partner)
 
     @cached_property
+    def escalation(self):
+        from tests.factories.escalation import EscalationFactory
+
+        return EscalationFactory(ticket=self.ticket)
+
+    @cached_property
     def inbound_message(self):
         from tickets.email_models import InboundMessage
 

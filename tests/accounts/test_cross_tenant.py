@@ -19,6 +19,7 @@ OBJECT_IDS = {
     "ticket_id": lambda t: t.ticket.pk,
     "attachment_id": lambda t: t.attachment.pk,
     "canned_id": lambda t: t.canned_response.pk,
+    "escalation_id": lambda t: t.escalation.pk,
     "invoice_id": lambda t: t.invoice.pk,
     "suspension_id": lambda t: t.suspension.pk,
     "reminder_id": lambda t: t.reminder.pk,

@@ -1,0 +1,197 @@
+"""Reads of escalations and entitlements. Each owns its joins; the ticket page's panel costs
+a fixed number of queries whatever the number of escalations or events."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.cache import cache
+from django.db.models import Avg, Count, F, Prefetch, Q
+from django.utils import timezone
+
+from tickets.models import Ticket, TicketAttachment
+
+from . import routing
+from .models import (
+    Channel,
+    Escalation,
+    EscalationEvent,
+    ProviderLink,
+    SupportBenefit,
+    SupportContract,
+)
+
+
+def entitlements_for(*, partner) -> routing.Entitlements:
+    contracts = SupportContract.objects.for_partner(partner)
+    benefits = SupportBenefit.objects.for_partner(partner)
+    return routing.Entitlements(
+        contracts=[
+            routing.Contract(c.kind, c.contract_id, c.valid_from, c.valid_to) for c in contracts
+        ],
+        benefits=[
+            routing.Benefit(
+                b.kind,
+                b.access_id,
+                b.contract_id,
+                b.incident_allowance,
+                b.incidents_used,
+                b.renewal_date,
+                b.is_active,
+            )
+            for b in benefits
+        ],
+    )
+
+
+def ticket_facts(*, partner, ticket: Ticket) -> routing.TicketFacts:
+    provider = partner.provider if partner.provider_id else None
+    return routing.TicketFacts(
+        kind=ticket.kind,
+        product=ticket.product,
+        partner_kind=partner.kind,
+        cloud=partner.cloud,
+        provider_name=provider.display_name if provider else "",
+    )
+
+
+def partner_today(partner) -> date:
+    return timezone.localdate(timezone=partner.tz)
+
+
+def escalation_options(*, partner, ticket: Ticket, today: date | None = None):
+    return routing.route(
+        ticket_facts(partner=partner, ticket=ticket),
+        entitlements_for(partner=partner),
+        today or partner_today(partner),
+    )
+
+
+def azure_catalog_key(partner_id) -> str:
+    return f"escalation:azure-catalog:{partner_id}"
+
+
+def azure_catalog(*, partner) -> list[dict] | None:
+    """Microsoft's services and problem classifications as cached by the refresh task:
+    [{"service_id", "service", "id", "name"}], or None when not loaded yet."""
+    return cache.get(azure_catalog_key(partner.pk))
+
+
+def escalations_for_ticket(*, partner, ticket_id):
+    return (
+        Escalation.objects.for_partner(partner)
+        .filter(ticket_id=ticket_id)
+        .select_related("created_by", "customer", "ticket")
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=EscalationEvent.objects.for_partner(partner).select_related("actor"),
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def escalation_panel(*, partner, ticket: Ticket) -> dict:
+    """Everything the ticket page's escalation panel shows."""
+    options = escalation_options(partner=partner, ticket=ticket)
+    escalations = list(escalations_for_ticket(partner=partner, ticket_id=ticket.pk))
+    active = next((e for e in escalations if e.is_active), None)
+    return {
+        "options": options,
+        "no_channel": routing.no_channel_message(options),
+        "preferred": next((o for o in options if o.preferred), None),
+        "active": active,
+        "history": [e for e in escalations if e is not active],
+        "attachments": list(
+            TicketAttachment.objects.for_partner(partner).filter(ticket=ticket).order_by("pk")
+        ),
+        "handed_off_by": ProviderLink.objects.for_partner(partner)
+        .filter(ticket=ticket)
+        .select_related("reseller")
+        .first(),
+        "catalog": azure_catalog(partner=partner),
+    }
+
+
+def entitlements_page(*, partner) -> dict:
+    return {
+        "contracts": SupportContract.objects.for_partner(partner).order_by("kind", "-valid_to"),
+        "benefits": SupportBenefit.objects.for_partner(partner).order_by("kind"),
+    }
+
+
+# -- reporting ------------------------------------------------------------------------------
+
+
+def escalation_report(*, partner, since: date | None = None) -> dict:
+    """Per partner and per customer: escalations by channel and outcome, time to resolution,
+    incidents used and left, the case rate (escalations per ticket) and CSAT."""
+    since = since or (partner_today(partner) - timedelta(days=365))
+    escalations = Escalation.objects.for_partner(partner).filter(created_at__date__gte=since)
+    tickets = Ticket.objects.for_partner(partner).filter(created_at__date__gte=since)
+    resolution = F("closed_at") - F("created_at")
+    by_channel = list(
+        escalations.values("channel")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(status__in=Escalation.ACTIVE_STATUSES)),
+            closed=Count("pk", filter=Q(status=Escalation.Status.CLOSED)),
+            failed=Count("pk", filter=Q(status=Escalation.Status.FAILED)),
+            time_to_resolution=Avg(resolution, filter=Q(closed_at__isnull=False)),
+        )
+        .order_by("channel")
+    )
+    labels = dict(Channel.choices)
+    for row in by_channel:
+        row["label"] = labels.get(row["channel"], row["channel"])
+    ticket_totals = tickets.aggregate(
+        total=Count("pk"),
+        csat=Avg("csat_score"),
+        rated=Count("pk", filter=Q(csat_score__isnull=False)),
+    )
+    escalation_totals = escalations.aggregate(
+        total=Count("pk"),
+        tickets=Count("ticket", distinct=True),
+        time_to_resolution=Avg(resolution, filter=Q(closed_at__isnull=False)),
+    )
+    escalated_csat = tickets.filter(
+        pk__in=escalations.values("ticket_id"), csat_score__isnull=False
+    ).aggregate(csat=Avg("csat_score"))["csat"]
+    per_customer = list(
+        tickets.values("customer_id", "customer__company_name")
+        .annotate(
+            tickets=Count("pk", distinct=True),
+            csat=Avg("csat_score"),
+        )
+        .order_by("customer__company_name")
+    )
+    escalated = {
+        row["customer_id"]: row
+        for row in escalations.values("customer_id").annotate(
+            escalations=Count("pk"),
+            closed=Count("pk", filter=Q(status=Escalation.Status.CLOSED)),
+            time_to_resolution=Avg(resolution, filter=Q(closed_at__isnull=False)),
+        )
+    }
+    for row in per_customer:
+        extra = escalated.get(row["customer_id"], {})
+        row["escalations"] = extra.get("escalations", 0)
+        row["closed"] = extra.get("closed", 0)
+        row["time_to_resolution"] = extra.get("time_to_resolution")
+        row["case_rate"] = row["escalations"] / row["tickets"] if row["tickets"] else 0
+    return {
+        "since": since,
+        "by_channel": by_channel,
+        "per_customer": per_customer,
+        "tickets": ticket_totals["total"],
+        "escalations": escalation_totals["total"],
+        "case_rate": (escalation_totals["tickets"] / ticket_totals["total"])
+        if ticket_totals["total"]
+        else 0,
+        "time_to_resolution": escalation_totals["time_to_resolution"],
+        "csat": ticket_totals["csat"],
+        "escalated_csat": escalated_csat,
+        "rated": ticket_totals["rated"],
+        "benefits": SupportBenefit.objects.for_partner(partner).order_by("kind"),
+    }

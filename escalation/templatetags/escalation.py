@@ -1,0 +1,65 @@
+"""The ticket page's escalation panel, drawn by `{% escalation_panel %}` so the tickets app
+needs no change to its view: the tag reads the ticket and the viewer from the context and
+asks escalation.selectors for the rest."""
+
+from django import template
+from django.conf import settings
+from django.db import transaction
+
+from csp_portal.accounts.roles import Capability
+
+from .. import selectors
+from ..forms import CaseNumberForm
+from ..views import escalation_form
+
+register = template.Library()
+
+
+@register.inclusion_tag("escalation/_panel.html", takes_context=True)
+def escalation_panel(context):
+    request = context["request"]
+    ticket = context["ticket"]
+    membership = getattr(request, "membership", None)
+    if membership is None or not membership.allows(Capability.TICKETS_READ):
+        return {"show": False}
+    partner = request.partner
+    panel = selectors.escalation_panel(partner=partner, ticket=ticket)
+    can_escalate = membership.allows(Capability.ESCALATIONS_CREATE)
+    if (
+        can_escalate
+        and panel["catalog"] is None
+        and any(o.eligible and o.delivery == "azure_api" for o in panel["options"])
+    ):
+        from ..tasks import azure_catalog_refresh
+
+        partner_id = partner.pk
+        transaction.on_commit(lambda: azure_catalog_refresh.delay(partner_id=partner_id))
+    return {
+        **panel,
+        "show": True,
+        "ticket": ticket,
+        "can_escalate": can_escalate and ticket.is_open and panel["active"] is None,
+        "form": escalation_form(partner=partner, ticket=ticket, user=request.user, panel=panel)
+        if can_escalate
+        else None,
+        "case_form": CaseNumberForm(),
+        "partner_center_url": settings.PARTNER_CENTER_WEB_URL,
+        "prepared_text": _prepared(panel["active"]),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+def _prepared(escalation):
+    if escalation is None or escalation.delivery != "partner_center":
+        return ""
+    from ..services import escalation_prepared_text
+
+    return escalation_prepared_text(escalation)
+
+
+@register.filter
+def hours(duration):
+    """A timedelta as hours with one decimal ("—" when there is none)."""
+    if not duration:
+        return "—"
+    return f"{duration.total_seconds() / 3600:.1f} h"

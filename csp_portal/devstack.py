@@ -742,6 +742,7 @@ PlanFactory = Callable[[Mapping[str, str], int], RunPlan]
 
 def default_run_plan(env: Mapping[str, str], port: int) -> RunPlan:
     python = sys.executable
+    stub_port = env.get("DEVSTACK_MICROSOFT_STUB_PORT", "")
     manage = str(REPO_DIR / "manage.py")
     celery = venv_executable("celery")
     return RunPlan(
@@ -756,6 +757,18 @@ def default_run_plan(env: Mapping[str, str], port: int) -> RunPlan:
             Step("seed_demo", [python, manage, "seed_demo"]),
         ],
         daemons=[
+            # The local stand-in for Microsoft's support and Partner Center APIs (real shapes),
+            # so escalations and suspensions work end to end on a fresh machine.
+            *(
+                [
+                    Step(
+                        "microsoft stub",
+                        [python, "-m", "escalation.stub", "--port", stub_port, "--quiet"],
+                    )
+                ]
+                if stub_port
+                else []
+            ),
             Step(
                 "gunicorn",
                 [
@@ -856,10 +869,24 @@ def _stop_daemons(daemons: Mapping[str, subprocess.Popen[bytes]]) -> None:
             log(f"process {proc.pid} is still running after SIGKILL")
 
 
+def _microsoft_stub_env() -> dict[str, str]:
+    """Without MICROSOFT_API_BASE_URL, `run` starts the local stub on a free port and points
+    every Microsoft host (Partner Center, Azure, sign-in) at it."""
+    if _configured("MICROSOFT_API_BASE_URL"):
+        return {}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {
+        "DEVSTACK_MICROSOFT_STUB_PORT": str(port),
+        "MICROSOFT_API_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
 def cmd_run(name: str, plan_factory: PlanFactory = default_run_plan) -> int:
     port = _http_port()
     with services(name) as extra:
-        env = child_environment(extra)
+        env = child_environment({**extra, **_microsoft_stub_env()})
         plan = plan_factory(env, port)
         code = _run_setup(plan.setup, env)
         if code != 0:

@@ -337,9 +337,7 @@ CELERY_BEAT_SCHEDULE["tickets-auto-close"] = {
 }
 
 # Billing: Partner Center (suspend / reactivate subscriptions) and the collections sweep.
-PARTNER_CENTER_BASE_URL = _read(
-    "PARTNER_CENTER_BASE_URL", env.str, default="https://api.partnercenter.microsoft.com"
-)
+# PARTNER_CENTER_BASE_URL is read with the other Microsoft hosts below.
 PARTNER_CENTER_ACCESS_TOKEN = _read("PARTNER_CENTER_ACCESS_TOKEN", env.str, default="")
 PARTNER_CENTER_MAX_ATTEMPTS = 4
 PARTNER_CENTER_BACKOFF_SECONDS = 1.0

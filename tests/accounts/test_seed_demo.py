@@ -1,5 +1,7 @@
 """The demo data: two partner networks with every role, created once however often it runs."""
 
+from datetime import date
+
 import pytest
 from django.core.management import call_command
 
@@ -48,3 +50,20 @@ def test_seed_demo_runs_again_without_changing_anything():
 
     assert _counts() == first
     assert first == (3, 6, 18, 12)
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_billing_and_escalation_something_to_show():
+    from billing.models import CollectionPolicy, Invoice
+    from escalation.models import SupportContract
+
+    with partner_scope(None):
+        call_command("seed_demo", quiet=True)
+
+    contoso = Partner.objects.get(slug="contoso")
+    fabrikam = Partner.objects.get(slug="fabrikam")
+    overdue = Invoice.objects.for_partner(contoso).filter(due_date__lt=date.today())
+    assert CollectionPolicy.objects.for_partner(contoso).count() == 1
+    assert overdue.count() >= 3
+    assert SupportContract.objects.for_partner(contoso).filter(kind="premier_unified").exists()
+    assert not SupportContract.objects.for_partner(fabrikam).exists()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from csp_portal.accounts import demo
 from csp_portal.accounts.models import (
     ContactMethod,
     ContactRole,
@@ -128,8 +129,12 @@ class Command(BaseCommand):
         with partner_scope(partner):
             self._staff(partner)
             self._offering(partner)
-            for company, domain, language in spec["customers"]:
+            customers = [
                 self._customer(partner, company, domain, language)
+                for company, domain, language in spec["customers"]
+            ]
+            for seeder in demo.SEEDERS:
+                seeder(partner=partner, customers=customers)
         return partner
 
     def _staff(self, partner: Partner) -> None:
@@ -139,7 +144,7 @@ class Command(BaseCommand):
                 partner=partner, user=user, defaults={"roles": [role]}
             )
 
-    def _customer(self, partner: Partner, company: str, domain: str, language: str) -> None:
+    def _customer(self, partner: Partner, company: str, domain: str, language: str) -> Customer:
         tenant_id = uuid.uuid5(uuid.NAMESPACE_DNS, f"{partner.slug}.{domain}")
         customer, _ = Customer.objects.for_partner(partner).get_or_create(
             partner=partner,
@@ -157,6 +162,7 @@ class Command(BaseCommand):
             CustomerContact.objects.for_partner(partner).get_or_create(
                 partner=partner, user=user, defaults={"customer": customer, "role": role}
             )
+        return customer
 
     def _offering(self, partner: Partner) -> None:
         if SupportPlan.objects.for_partner(partner).exists():

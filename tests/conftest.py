@@ -154,6 +154,30 @@ class Tenant:
 
         return ReminderFactory(invoice=self.invoice)
 
+    @cached_property
+    def payment(self):
+        import datetime
+
+        from billing.models import Payment
+
+        return Payment.objects.create(
+            partner=self.partner,
+            customer=self.customer,
+            amount="10.00",
+            currency="EUR",
+            received_on=datetime.date(2026, 1, 5),
+            method=Payment.Method.BANK_TRANSFER,
+            unallocated="10.00",
+        )
+
+    @cached_property
+    def billing_inquiry(self):
+        from billing.models import BillingInquiry
+
+        return BillingInquiry.objects.create(
+            partner=self.partner, invoice=self.invoice, ticket=self.ticket, kind="copy"
+        )
+
 
 @pytest.fixture
 def tenant_a(db):

@@ -5,6 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from billing.api.views import (
+    BillingInquiryViewSet,
+    CollectionPolicyViewSet,
+    InvoiceViewSet,
+    PaymentViewSet,
+    SubscriptionViewSet,
+    SuspensionViewSet,
+)
 from csp_portal.accounts.api.views import ContactViewSet, CustomerViewSet
 from tickets.api.views import AttachmentViewSet, TicketViewSet
 
@@ -13,6 +21,12 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register("collection-policies", CollectionPolicyViewSet, basename="collection-policy")
+router.register("billing-inquiries", BillingInquiryViewSet, basename="billing-inquiry")
+router.register("suspensions", SuspensionViewSet, basename="suspension")
 
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="v1")),

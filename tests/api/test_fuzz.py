@@ -49,6 +49,8 @@ def in_test_transaction():
 def fuzz_keys(db, in_test_transaction):
     tenant = Tenant("fuzzco", extra_customers=1)
     tenant.ticket  # noqa: B018 - one ticket with a message to read
+    # Billing rows to read: an invoice with a line, a payment, a policy, a suspension, an inquiry.
+    tenant.reminder, tenant.payment, tenant.suspension, tenant.billing_inquiry  # noqa: B018
     return {
         "staff": issue(tenant, tenant.admin.user, rate_limit_per_minute=100_000)[1],
         "customer": issue(tenant, tenant.customer_admin.user, rate_limit_per_minute=100_000)[1],

@@ -30,6 +30,11 @@ class RequestForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("What is it about?"), choices=Ticket.Kind.choices)
     product = forms.ChoiceField(label=_("Product"), choices=Ticket.Product.choices)
+    subscription = forms.ChoiceField(
+        label=_("Subscription"),
+        required=False,
+        help_text=_("If the request concerns one of your subscriptions."),
+    )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     impact = forms.ChoiceField(
@@ -47,6 +52,14 @@ class RequestForm(forms.Form):
         initial="medium",
     )
     attachments = MultipleFileField(label=_("Attachments"), help_text=ATTACHMENTS_HELP)
+
+    def __init__(self, *args, subscriptions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].choices = [("", _("None in particular"))] + [
+            (option.reference, option.name) for option in subscriptions
+        ]
+        if not subscriptions:
+            del self.fields["subscription"]
 
 
 class IntakeForm(forms.Form):

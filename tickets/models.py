@@ -93,6 +93,10 @@ class Ticket(TenantModel):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     product = models.CharField(_("product family"), max_length=20, choices=Product.choices)
     subject = models.CharField(_("subject"), max_length=200)
+    # The subscription the request concerns (billing's Partner Center id and name; tickets
+    # does not depend on billing).
+    subscription_ref = models.CharField(_("subscription"), max_length=64, blank=True)
+    subscription_name = models.CharField(_("subscription name"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=24, choices=Status.choices, default=Status.NEW
     )

@@ -21,6 +21,7 @@ from .sla_services import (
     sla_status_changed,
     sla_ticket_opened,
 )
+from .subscriptions import customer_subscriptions
 from .uploads import check_uploads
 
 Status = Ticket.Status
@@ -195,11 +196,25 @@ def ticket_create(
     attachments=(),
     acting_user=None,
     body_format: str = TicketMessage.Format.MARKDOWN,
+    subscription_ref: str = "",
 ) -> Ticket:
     """Open a ticket for `customer`: by its contact on the portal (requester = acting user)
-    or by an agent on the customer's behalf (phone or e-mail intake)."""
+    or by an agent on the customer's behalf (phone or e-mail intake). `subscription_ref`
+    names one of the customer's subscriptions (its Partner Center id), if the request
+    concerns one."""
     if customer.partner_id != partner.pk:
         raise ValidationError(_("Unknown customer."))
+    subscription_name = ""
+    if subscription_ref:
+        options = {
+            option.reference: option.name
+            for option in customer_subscriptions(partner=partner, customer=customer)
+        }
+        if subscription_ref not in options:
+            raise ValidationError(
+                {"subscription": _("This is not one of the customer's subscriptions.")}
+            )
+        subscription_name = options[subscription_ref]
     subject = subject.strip()
     if not subject or not body.strip():
         raise ValidationError(_("A request needs a subject and a description."))
@@ -213,6 +228,8 @@ def ticket_create(
         kind=Ticket.Kind(kind),
         product=Ticket.Product(product),
         subject=subject[:200],
+        subscription_ref=subscription_ref,
+        subscription_name=subscription_name,
         priority=Ticket.Priority(priority or priority_for(impact=impact, urgency=urgency)),
         impact=Ticket.Level(impact),
         urgency=Ticket.Level(urgency),

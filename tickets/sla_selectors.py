@@ -239,3 +239,30 @@ def sla_report(*, partner, now: datetime | None = None, days: int = 30) -> dict:
         for reason, label in SlaPause.Reason.choices
     ]
     return {"since": since, "days": days, "priorities": priorities, "reasons": reasons}
+
+
+@dataclass(frozen=True)
+class ResponseTarget:
+    priority: str
+    label: str
+    first_response_minutes: int
+    resolution_minutes: int
+
+
+def response_targets(*, partner) -> list[ResponseTarget]:
+    """What a customer can expect, per priority, in business minutes (the partner's targets,
+    or the defaults it has not changed). Read-only: one query, nothing stored."""
+    from .sla_models import SlaTarget
+    from .sla_services import DEFAULT_TARGETS
+
+    stored = {t.priority: t for t in SlaTarget.objects.for_partner(partner)}
+    targets = []
+    for priority, label in Ticket.Priority.choices[::-1]:
+        target = stored.get(priority)
+        first, resolution = (
+            (target.first_response_minutes, target.resolution_minutes)
+            if target
+            else DEFAULT_TARGETS[priority]
+        )
+        targets.append(ResponseTarget(priority, str(label), first, resolution))
+    return targets

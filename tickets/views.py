@@ -30,6 +30,8 @@ from .forms import (
 )
 from .models import CannedResponse, Ticket, TicketAttachment
 from .rendering import fill_placeholders, placeholder_values
+from .sla_selectors import response_targets
+from .subscriptions import customer_subscriptions
 
 
 def _errors_to_messages(request, error: ValidationError) -> None:
@@ -86,11 +88,16 @@ class RequestCreateView(RequestMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(support_offering(partner=self.partner))
-        context.setdefault("form", RequestForm())
+        context["response_targets"] = response_targets(partner=self.partner)
+        context.setdefault("form", self._form())
         return context
 
+    def _form(self, *args):
+        subscriptions = customer_subscriptions(partner=self.partner, customer=self.customer)
+        return RequestForm(*args, subscriptions=subscriptions)
+
     def post(self, request, **kwargs):
-        form = RequestForm(request.POST, request.FILES)
+        form = self._form(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -107,9 +114,13 @@ class RequestCreateView(RequestMixin, TemplateView):
                     channel=Ticket.Channel.PORTAL,
                     attachments=data["attachments"],
                     acting_user=request.user,
+                    subscription_ref=data.get("subscription", ""),
                 )
             except ValidationError as error:
-                form.add_error("attachments", error)
+                if hasattr(error, "error_dict") and "subscription" in error.error_dict:
+                    form.add_error("subscription", error.error_dict["subscription"])
+                else:
+                    form.add_error("attachments", error)
             else:
                 messages.success(
                     request, _("Request %(ref)s was sent.") % {"ref": ticket.reference}
@@ -362,6 +373,7 @@ class TicketDetailView(TicketStaffMixin, TemplateView):
             ticket=ticket,
             can_work=self.can_work,
             contacts=selectors.customer_contacts(partner=self.partner, customer=ticket.customer),
+            subscriptions=customer_subscriptions(partner=self.partner, customer=ticket.customer),
             properties_form=PropertiesForm(
                 staff=staff,
                 initial={

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csp_portal.accounts.models import Customer
+from csp_portal.webhooks import payloads as webhook_payloads
+from csp_portal.webhooks.services import webhook_emit
 
 from . import selectors
 from .currency import parse_amount, round_money, validate_currency
@@ -615,6 +617,11 @@ def suspension_record_result(
         customer_id=suspension.customer_id,
         invoice_id=suspension.invoice_id,
         subscription=subscription.offer_name,
+    )
+    webhook_emit(
+        partner=suspension.partner_id,
+        event=f"subscription.{'suspended' if target == 'suspended' else 'reinstated'}",
+        payload=webhook_payloads.suspension(suspension),
     )
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone, translation
 
 from csp_portal.accounts.models import ContactRole, CustomerContact, Partner
 from csp_portal.accounts.tenancy import partner_scope
+from csp_portal.webhooks import payloads as webhook_payloads
+from csp_portal.webhooks.services import webhook_emit
 
 from . import collections, documents, services
 from .models import ReminderSent, Suspension
@@ -81,6 +83,15 @@ def reminder_email(*, partner_id: int, reminder_id: int) -> None:
         reminder.emailed_at = timezone.now()
         reminder.emailed_to = ", ".join(recipients)[:254]
         reminder.save(update_fields=["emailed_at", "emailed_to"])
+        webhook_emit(
+            partner=partner, event="reminder.sent", payload=webhook_payloads.reminder(reminder)
+        )
+        if reminder.step == min((s for s in reminder.policy.reminder_steps if s > 0), default=None):
+            webhook_emit(
+                partner=partner,
+                event="invoice.overdue",
+                payload=webhook_payloads.invoice(reminder.invoice),
+            )
 
 
 TARGET_STATUS = {

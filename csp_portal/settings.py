@@ -484,3 +484,18 @@ CELERY_BEAT_SCHEDULE["escalation-sync"] = {
     "task": "escalation.tasks.escalation_sync_fan_out",
     "schedule": 180.0,
 }
+
+# -- Webhooks: signed deliveries of events to the partners' own systems --------------------------
+INSTALLED_APPS += ["csp_portal.webhooks"]
+# Targets on private, loopback, link-local or reserved addresses are refused unless this is
+# true (development and tests, with a receiver on this machine).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = _read("WEBHOOK_ALLOW_PRIVATE_TARGETS", _strict_bool, default=False)
+WEBHOOK_TIMEOUT_SECONDS = _read("WEBHOOK_TIMEOUT_SECONDS", env.float, default=10.0)
+# Attempts per delivery; the wait after the n-th failure doubles from the base, capped.
+WEBHOOK_MAX_ATTEMPTS = 8
+WEBHOOK_BACKOFF_SECONDS = 30
+WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600
+CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {
+    "task": "csp_portal.webhooks.tasks.webhook_retry_due",
+    "schedule": 60.0,
+}

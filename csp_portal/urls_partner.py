@@ -6,6 +6,7 @@ from billing.urls import customer_patterns as billing_customer_patterns
 from billing.urls import staff_patterns as billing_staff_patterns
 from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_patterns
 from csp_portal.api.pages import urlpatterns as api_token_patterns
+from csp_portal.webhooks.pages import staff_patterns as webhook_staff_patterns
 from csp_portal.audit.urls import staff_patterns as audit_staff_patterns
 from csp_portal.privacy.urls import staff_patterns as privacy_staff_patterns
 from escalation.urls import staff_patterns as escalation_staff_patterns
@@ -25,6 +26,7 @@ urlpatterns = [
     path("staff/escalations/", include(escalation_staff_patterns)),
     path("staff/tickets/inbound/", include(inbound_staff_patterns)),
     path("staff/api-tokens/", include(api_token_patterns)),
+    path("staff/webhooks/", include(webhook_staff_patterns)),
     path("staff/audit/", include(audit_staff_patterns)),
     path("staff/customers/<int:customer_id>/privacy/", include(privacy_staff_patterns)),
     path("api/", include("csp_portal.api.urls")),

@@ -178,6 +178,30 @@ class Tenant:
             partner=self.partner, invoice=self.invoice, ticket=self.ticket, kind="copy"
         )
 
+    # Webhook objects, made when a test first asks for them.
+    @cached_property
+    def webhook_endpoint(self):
+        from csp_portal.webhooks.models import WebhookEndpoint
+
+        return WebhookEndpoint.objects.create(
+            partner=self.partner,
+            url=f"https://hooks.{self.partner.slug}.example/csp",
+            events=["ticket.created"],
+            secret=f"whsec_{self.partner.slug}",
+        )
+
+    @cached_property
+    def webhook_delivery(self):
+        from csp_portal.webhooks.models import WebhookDelivery
+
+        return WebhookDelivery.objects.create(
+            partner=self.partner,
+            endpoint=self.webhook_endpoint,
+            event="ticket.created",
+            payload={"ticket": {"id": 1}},
+            status=WebhookDelivery.Status.FAILED,
+        )
+
 
 @pytest.fixture
 def tenant_a(db):

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csp_portal.accounts.models import Membership
+from csp_portal.webhooks import payloads as webhook_payloads
+from csp_portal.webhooks.services import webhook_emit
 
 from .models import Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketMessage
 from .sla_services import (
@@ -253,6 +255,7 @@ def ticket_create(
     ticket_search_vector_refresh(ticket=ticket)
     _notify(event, "customer")
     _notify(event, "staff")
+    webhook_emit(partner=partner, event="ticket.created", payload=webhook_payloads.ticket(ticket))
     return ticket
 
 
@@ -311,6 +314,9 @@ def ticket_reply(
         _notify(event, "staff" if not by_staff else "customer")
     if status_event is not None and by_staff:
         _notify(status_event, "customer")
+    webhook_emit(
+        partner=ticket.partner_id, event="ticket.updated", payload=webhook_payloads.ticket(ticket)
+    )
     return message
 
 
@@ -360,6 +366,9 @@ def ticket_change(
     ticket.save()
     for event in notify:
         _notify(event, "customer")
+    webhook_emit(
+        partner=ticket.partner_id, event="ticket.updated", payload=webhook_payloads.ticket(ticket)
+    )
     return ticket
 
 

@@ -26,6 +26,8 @@ OBJECT_IDS = {
     "action": lambda t: "approve",
     "inbound_id": lambda t: t.inbound_message.pk,
     "token_id": lambda t: t.api_token.pk,
+    "endpoint_id": lambda t: t.webhook_endpoint.pk,
+    "delivery_id": lambda t: t.webhook_delivery.pk,
     "export_id": lambda t: t.data_export.pk,
 }
 

@@ -499,3 +499,9 @@ CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {
     "task": "csp_portal.webhooks.tasks.webhook_retry_due",
     "schedule": 60.0,
 }
+
+# Readable text on each partner's brand colour, chosen on the server (csp_portal/brand.py).
+TEMPLATES[0]["OPTIONS"]["libraries"] = {
+    **TEMPLATES[0]["OPTIONS"].get("libraries", {}),
+    "brand": "csp_portal.brand",
+}

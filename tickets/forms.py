@@ -126,6 +126,8 @@ class PropertiesForm(forms.Form):
     )
 
     def __init__(self, *args, staff, **kwargs):
+        # Its own ids: the reply form on the same page has a "status" field too.
+        kwargs.setdefault("auto_id", "props_%s")
         super().__init__(*args, **kwargs)
         self.staff = {str(m.user_id): m.user for m in staff}
         self.fields["assignee"].choices = [("", _("Unassigned"))] + [

@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Development defaults for these two commands (production sets its own environment).
 export DJANGO_DEBUG ?= true
 
-.PHONY: install run test lint check lock clean seed shell
+.PHONY: install run test lint check lock clean seed shell bench
 
 install: $(STAMP)
 
@@ -44,6 +44,12 @@ lock:
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
 	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+# The benchmark (issue 9; not part of `make test`): seeds databases csp_bench_small and
+# csp_bench_large, serves them with gunicorn, loads each page with wrk and writes
+# bench/results.json and bench/RESULTS.md. BENCH_SCALE=0.1 for a quicker run (bench/__main__.py).
+bench: $(STAMP)
+	$(DEVSTACK) exec --name bench -- $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var staticfiles

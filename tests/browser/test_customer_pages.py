@@ -66,3 +66,58 @@ def test_a_light_brand_colour_gets_dark_text_that_passes_contrast(
     expect(brand).to_have_css("color", "rgb(17, 24, 39)")
     expect(page.locator(".portal-navbar")).to_have_css("background-color", "rgb(255, 210, 0)")
     assert_accessible(page)
+
+
+def test_a_dutch_customer_gets_the_portal_in_dutch(new_context, portal_url, assert_accessible):
+    contoso = BrandedPartner()
+    contoso.customer.language = "nl"
+    contoso.customer.save()
+    page = new_context(locale="en-GB").new_page()
+
+    sign_in(
+        page,
+        portal_url(contoso.partner, "/accounts/login/"),
+        "eva@fabrikam.example",
+        contoso.password,
+    )
+    page.get_by_role("link", name="Een aanvraag indienen").first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Een aanvraag indienen")
+    expect(page.get_by_label("Waar gaat het over?")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    screenshot(page, "request-form-nl")
+    assert_accessible(page)
+
+
+def test_the_request_form_works_with_the_keyboard_alone(new_context, portal_url):
+    contoso = BrandedPartner()
+    page = new_context().new_page()
+    sign_in(
+        page,
+        portal_url(contoso.partner, "/accounts/login/"),
+        "eva@fabrikam.example",
+        contoso.password,
+    )
+    page.goto(portal_url(contoso.partner, "/requests/new/"))
+    keyboard = page.keyboard
+
+    page.get_by_label("What is it about?").focus()
+    keyboard.press("Tab")
+    expect(page.get_by_label("Product")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.get_by_label("Subject")).to_be_focused()
+    keyboard.type("Teams calls drop after five minutes")
+    keyboard.press("Tab")
+    expect(page.get_by_label("Description")).to_be_focused()
+    keyboard.type("Every call from the office drops.")
+    keyboard.press("Tab")
+    expect(page.get_by_label("How many people are affected?")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.get_by_label("Urgency")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.get_by_label("Attachments")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Send request")).to_be_focused()
+    keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Teams calls drop after five minutes")

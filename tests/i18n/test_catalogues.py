@@ -130,8 +130,8 @@ def test_every_string_has_a_dutch_translation():
         missing.append(f"{msgid!r} ({files[0]})")
     assert missing == [], (
         f"{len(missing)} strings have no Dutch translation; add them to "
-        f"locale/nl/LC_MESSAGES/django.po and compile it (see CONTRIBUTING.md):\n"
-        + "\n".join(missing)
+        f"locale/nl/LC_MESSAGES/django.po (makemessages -l nl, or by hand for strings "
+        f"inside f-strings) and compile it (compilemessages):\n" + "\n".join(missing)
     )
 
 

@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from .models import CollectionPolicy, Payment
@@ -49,6 +51,15 @@ class PolicyForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Reconciliation file (CSV)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.RECONCILIATION_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file may be at most %(size)s.") % {"size": filesizeformat(limit)}
+            )
+        return upload
 
 
 class InquiryForm(forms.Form):

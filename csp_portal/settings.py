@@ -505,3 +505,7 @@ TEMPLATES[0]["OPTIONS"]["libraries"] = {
     **TEMPLATES[0]["OPTIONS"].get("libraries", {}),
     "brand": "csp_portal.brand",
 }
+# The largest reconciliation file a billing admin may import (the file is read in memory).
+RECONCILIATION_IMPORT_MAX_BYTES = _read(
+    "RECONCILIATION_IMPORT_MAX_BYTES", env.int, default=50 * 1024**2
+)

@@ -100,6 +100,11 @@ class BrandingForm(forms.ModelForm):
         ]
         widgets = {"primary_colour": forms.TextInput(attrs={"type": "color"})}
 
+    def clean_display_name(self):
+        # One line: it becomes the From header's display name of every e-mail the partner
+        # sends, where a line break would fail the sending (or add a header).
+        return " ".join(self.cleaned_data["display_name"].split())
+
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
         if logo and hasattr(logo, "content_type"):

@@ -26,6 +26,8 @@ from tickets import services as ticket_services
 from tickets.models import Ticket, TicketAttachment, TicketEvent, TicketMessage
 
 from . import selectors
+from csp_portal.webhooks.services import webhook_emit
+
 from .models import (
     Channel,
     Delivery,
@@ -60,13 +62,26 @@ def severity_for(ticket: Ticket) -> str:
 
 
 def escalation_event(escalation: Escalation, kind: str, actor=None, detail: str = ""):
-    return EscalationEvent.objects.create(
+    """Record what happened to an escalation, and tell the partner's webhooks."""
+    event = EscalationEvent.objects.create(
         partner_id=escalation.partner_id,
         escalation=escalation,
         actor=actor,
         kind=kind,
         detail=detail[:4000],
     )
+    webhook_emit(
+        partner=escalation.partner_id,
+        event="escalation.updated",
+        payload={
+            "id": escalation.pk,
+            "ticket_id": escalation.ticket_id,
+            "channel": escalation.channel,
+            "status": escalation.status,
+            "event": kind,
+        },
+    )
+    return event
 
 
 def _system_note(ticket: Ticket, body: str) -> TicketMessage:

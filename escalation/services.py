@@ -22,12 +22,11 @@ from django.utils.translation import gettext as _
 
 from csp_portal.accounts.models import Customer, Partner
 from csp_portal.accounts.tenancy import partner_scope
+from csp_portal.webhooks.services import webhook_emit
 from tickets import services as ticket_services
 from tickets.models import Ticket, TicketAttachment, TicketEvent, TicketMessage
 
 from . import selectors
-from csp_portal.webhooks.services import webhook_emit
-
 from .models import (
     Channel,
     Delivery,

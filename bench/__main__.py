@@ -6,7 +6,7 @@ Environment: BENCH_SCALE (1 = the issue's full size: 1,000 partners, 50,000 cust
 BENCH_DURATION (seconds of load per page, 15), BENCH_CONNECTIONS (8), BENCH_WORKERS
 (gunicorn workers, 4), BENCH_REUSE=1 (keep databases already seeded at the same size),
 BENCH_IMPORT_LINES (reconciliation file of the large run, 500,000 × scale),
-BENCH_PDF_LETTERS (20). Needs DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL (the devstack
+BENCH_PDF_LETTERS (20), BENCH_NOTES (a Markdown file appended to the report). Needs DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL (the devstack
 sets them) and wrk (installed from the system's packages when missing, if possible)."""
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def main() -> int:
         # measured in the same minutes, are the figures to compare).
         "load_average": [round(value, 2) for value in os.getloadavg()],
     }
-    report.write(results)
+    notes = os.environ.get("BENCH_NOTES", "").strip()
+    report.write(results, notes_file=Path(notes) if notes else None)
     print(report.markdown(results))
     return 0
 

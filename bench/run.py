@@ -186,12 +186,14 @@ def server_env(size: str) -> dict:
 
 def start_gunicorn(size: str, config: Config, port: int) -> subprocess.Popen:
     VAR.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=REPO,
-        env=server_env(size),
-        check=True,
-    )
+    if not (VAR / "static" / "staticfiles.json").exists():
+        # Once (minutes on a busy machine): `rm -rf var/bench/static` after changing assets.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=REPO,
+            env=server_env(size),
+            check=True,
+        )
     log_file = open(VAR / f"gunicorn-{size}.log", "w")  # noqa: SIM115 — lives with the server
     process = subprocess.Popen(
         [

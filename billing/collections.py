@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Partner
 from csp_portal.accounts.tenancy import partner_scope
 
@@ -173,7 +174,8 @@ def _insert_returning(model, rows: list[dict]) -> list[int]:
 
 
 def apply_plan(*, partner, policy: CollectionPolicy, plan: Plan, today: date, four_eyes: bool):
-    """Carry out a plan inside the caller's transaction; Celery work goes after commit."""
+    """Carry out a plan inside the caller's transaction; its Celery work goes to the outbox
+    in the same transaction (published after commit)."""
     from .tasks import reminder_email, suspension_sync
 
     now = timezone.now()
@@ -257,16 +259,10 @@ def apply_plan(*, partner, policy: CollectionPolicy, plan: Plan, today: date, fo
 
     partner_id = partner.pk
     for reminder_id in reminder_ids:
-        transaction.on_commit(
-            lambda rid=reminder_id: reminder_email.delay(partner_id=partner_id, reminder_id=rid)
-        )
+        outbox.enqueue(reminder_email, partner_id=partner_id, reminder_id=reminder_id)
     if not four_eyes:
         for suspension_id in suspension_ids:
-            transaction.on_commit(
-                lambda sid=suspension_id: suspension_sync.delay(
-                    partner_id=partner_id, suspension_id=sid
-                )
-            )
+            outbox.enqueue(suspension_sync, partner_id=partner_id, suspension_id=suspension_id)
     return len(reminder_ids), len(suspension_ids)
 
 

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Customer
 from csp_portal.webhooks import payloads as webhook_payloads
 from csp_portal.webhooks.services import webhook_emit
@@ -47,7 +48,7 @@ def event_record(*, partner_id, kind, customer_id=None, invoice_id=None, actor=N
 
 
 def _after_commit(task, **kwargs) -> None:
-    transaction.on_commit(lambda: task.delay(**kwargs))
+    outbox.enqueue(task, **kwargs)
 
 
 def _sync_after_commit(suspension: Suspension) -> None:

@@ -36,7 +36,9 @@ def collections_fan_out() -> list[int]:
 @shared_task(acks_late=True)
 def collections_sweep(*, partner_id: int, run_date: str) -> list[int]:
     reminders, suspensions = collections.sweep_partner(
-        partner_id=partner_id, run_date=date.fromisoformat(run_date)
+        partner_id=partner_id,
+        run_date=date.fromisoformat(run_date),
+        batch_size=settings.COLLECTIONS_BATCH_SIZE,
     )
     return [reminders, suspensions]
 

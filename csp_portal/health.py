@@ -1,9 +1,8 @@
 """Liveness (the process answers) and readiness (PostgreSQL and Redis answer, and whatever
 else registered a check).
 
-Hook for the transactional outbox: when it exists, it registers its backlog check here, e.g.
-`register_readiness_check("outbox", lambda: "ok" if backlog_age() < limit else "backlog")`;
-readiness then answers 503 while the backlog is too old. There is no outbox yet."""
+The transactional outbox registers its backlog check here (csp_portal/outbox/apps.py):
+readiness answers 503 while work has waited in it too long."""
 
 from collections.abc import Callable
 
@@ -32,7 +31,8 @@ def readiness(request):
     except Exception as error:  # noqa: BLE001 - reported, not raised
         checks["postgresql"] = f"error: {type(error).__name__}"
     try:
-        cache.set("readyz", "1", 5)
+        # Redis itself: the cache falls back to process memory when Redis is away.
+        getattr(cache, "set_strict", cache.set)("readyz", "1", 5)
         checks["redis"] = "ok"
     except Exception as error:  # noqa: BLE001
         checks["redis"] = f"error: {type(error).__name__}"

@@ -509,3 +509,33 @@ TEMPLATES[0]["OPTIONS"]["libraries"] = {
 RECONCILIATION_IMPORT_MAX_BYTES = _read(
     "RECONCILIATION_IMPORT_MAX_BYTES", env.int, default=50 * 1024**2
 )
+
+# -- Reliability: transactional outbox, Redis and PostgreSQL outages ---------------------------
+# Celery work is written to the outbox in the transaction of the change and published after
+# commit; the relay publishes what the broker missed (csp_portal/outbox/services.py).
+INSTALLED_APPS += ["csp_portal.outbox"]
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {
+    "task": "csp_portal.outbox.tasks.outbox_relay",
+    "schedule": 10.0,
+}
+CELERY_BEAT_SCHEDULE["outbox-prune"] = {
+    "task": "csp_portal.outbox.tasks.outbox_prune",
+    "schedule": 86400.0,
+}
+# Readiness answers 503 while work has waited in the outbox longer than this.
+OUTBOX_BACKLOG_MINUTES = _read("OUTBOX_BACKLOG_MINUTES", env.int, default=10)
+OUTBOX_KEEP_SENT_DAYS = 7
+# How long Redis lets a worker hold a message before handing it to another worker (a killed
+# worker's task runs again after this). ETAs longer than half of it wait in the outbox.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _read(
+    "CELERY_VISIBILITY_TIMEOUT", env.int, default=3600
+)
+# Redis away: the cache (rate limits, throttles) falls back to process memory instead of
+# failing the page (csp_portal/resilience.py); a hung Redis costs at most half a second.
+CACHES["default"]["BACKEND"] = "csp_portal.resilience.FailSoftRedisCache"
+CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+# PostgreSQL away: a 503 with Retry-After (seconds) instead of a 500.
+MIDDLEWARE.insert(1, "csp_portal.resilience.DatabaseUnavailableMiddleware")
+DATABASE_UNAVAILABLE_RETRY_AFTER = 10
+# The collections sweep's batch (invoices per transaction); drills make it small.
+COLLECTIONS_BATCH_SIZE = _read("COLLECTIONS_BATCH_SIZE", env.int, default=500)

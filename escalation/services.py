@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Customer, Partner
 from csp_portal.accounts.tenancy import partner_scope
 from csp_portal.webhooks.services import webhook_emit
@@ -285,12 +286,7 @@ def escalation_create(
     if delivery == Delivery.AZURE_API:
         from .tasks import escalation_azure_create
 
-        partner_id, escalation_id = partner.pk, escalation.pk
-        transaction.on_commit(
-            lambda: escalation_azure_create.delay(
-                partner_id=partner_id, escalation_id=escalation_id
-            )
-        )
+        outbox.enqueue(escalation_azure_create, partner_id=partner.pk, escalation_id=escalation.pk)
     return escalation
 
 
@@ -374,10 +370,7 @@ def escalation_record_case_number(*, escalation: Escalation, case_number: str, a
     escalation_event(escalation, EscalationEvent.Kind.CASE_RECORDED, acting_user, case_number)
     from .tasks import escalation_sync
 
-    partner_id, escalation_id = escalation.partner_id, escalation.pk
-    transaction.on_commit(
-        lambda: escalation_sync.delay(partner_id=partner_id, escalation_id=escalation_id)
-    )
+    outbox.enqueue(escalation_sync, partner_id=escalation.partner_id, escalation_id=escalation.pk)
     return escalation
 
 

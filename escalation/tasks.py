@@ -13,10 +13,10 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Partner
 from csp_portal.accounts.tenancy import partner_scope
 from csp_portal.accounts.urls_util import partner_url
@@ -249,11 +249,10 @@ def _finish_sync(escalation: Escalation, alert: bool) -> None:
         last_synced_at=timezone.now(), last_error=""
     )
     if alert:
-        partner_id, escalation_id = escalation.partner_id, escalation.pk
-        transaction.on_commit(
-            lambda: escalation_alert_assignee.delay(
-                partner_id=partner_id, escalation_id=escalation_id
-            )
+        outbox.enqueue(
+            escalation_alert_assignee,
+            partner_id=escalation.partner_id,
+            escalation_id=escalation.pk,
         )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from csp_portal import outbox
 from csp_portal.accounts.access import StaffMixin
 from csp_portal.accounts.roles import Capability
 from tickets import selectors as ticket_selectors
@@ -171,7 +172,7 @@ class SyncView(EscalationMixin, View):
             if escalation.status == Escalation.Status.QUEUED
             else escalation_sync
         )
-        transaction.on_commit(lambda: task.delay(partner_id=partner_id, escalation_id=pk))
+        outbox.enqueue(task, partner_id=partner_id, escalation_id=pk)
         messages.success(request, _("Sync requested."))
         return redirect("tickets:ticket-detail", ticket_id=escalation.ticket_id)
 

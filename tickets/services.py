@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Membership
 from csp_portal.webhooks import payloads as webhook_payloads
 from csp_portal.webhooks.services import webhook_emit
@@ -96,11 +97,8 @@ def _notify(event: TicketEvent, audience: str) -> None:
     """E-mail the `audience` ("customer" or "staff") about `event`, after commit."""
     from .tasks import notify_ticket_event
 
-    partner_id, event_id = event.partner_id, event.pk
-    transaction.on_commit(
-        lambda: notify_ticket_event.delay(
-            partner_id=partner_id, event_id=event_id, audience=audience
-        )
+    outbox.enqueue(
+        notify_ticket_event, partner_id=event.partner_id, event_id=event.pk, audience=audience
     )
 
 

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
+
 from .models import ContactRole, Customer, CustomerContact, Invitation, Membership, Role, User
 
 
@@ -20,9 +22,7 @@ def _audit(**kwargs) -> None:
 def _send_invitation_after_commit(invitation: Invitation) -> None:
     from .tasks import send_invitation
 
-    transaction.on_commit(
-        lambda: send_invitation.delay(partner_id=invitation.partner_id, invitation_id=invitation.pk)
-    )
+    outbox.enqueue(send_invitation, partner_id=invitation.partner_id, invitation_id=invitation.pk)
 
 
 def _check_not_member(*, partner, email: str) -> None:

@@ -12,6 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from csp_portal.resilience import is_database_outage, retry_after_seconds
+
 logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -60,6 +62,13 @@ def problem_exception_handler(exc, context):
     # Nothing an erroring request wrote may be kept.
     if connection.in_atomic_block:
         transaction.set_rollback(True)
+    if response is None and is_database_outage(exc):
+        return problem_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The service is briefly unavailable; retry after the number of seconds in Retry-After.",
+            headers={"Retry-After": str(retry_after_seconds())},
+        )
     if response is None:
         logger.exception("API error", exc_info=exc)
         return problem_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "Server error")

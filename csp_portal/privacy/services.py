@@ -36,6 +36,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Customer, CustomerContact, Invitation, Membership, User
 from csp_portal.accounts.tenancy import partner_scope
 from csp_portal.audit.models import Action
@@ -86,9 +87,7 @@ def customer_export_request(*, partner, customer: Customer, requested_by) -> Dat
     )
     from .tasks import build_customer_export
 
-    transaction.on_commit(
-        lambda: build_customer_export.delay(partner_id=partner.pk, export_id=export.pk)
-    )
+    outbox.enqueue(build_customer_export, partner_id=partner.pk, export_id=export.pk)
     return export
 
 

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from csp_portal import outbox
+
 from . import signing, targets
 from .models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -27,9 +29,7 @@ def _send_after_commit(*, partner_id: int, delivery_ids: list[int]) -> None:
     from .tasks import webhook_deliver
 
     for delivery_id in delivery_ids:
-        transaction.on_commit(
-            lambda did=delivery_id: webhook_deliver.delay(partner_id=partner_id, delivery_id=did)
-        )
+        outbox.enqueue(webhook_deliver, partner_id=partner_id, delivery_id=delivery_id)
 
 
 @transaction.atomic

@@ -4,8 +4,8 @@ asks escalation.selectors for the rest."""
 
 from django import template
 from django.conf import settings
-from django.db import transaction
 
+from csp_portal import outbox
 from csp_portal.accounts.roles import Capability
 
 from .. import selectors
@@ -32,8 +32,7 @@ def escalation_panel(context):
     ):
         from ..tasks import azure_catalog_refresh
 
-        partner_id = partner.pk
-        transaction.on_commit(lambda: azure_catalog_refresh.delay(partner_id=partner_id))
+        outbox.enqueue(azure_catalog_refresh, partner_id=partner.pk)
     return {
         **panel,
         "show": True,

@@ -178,7 +178,7 @@ def test_readiness_checks_postgresql_and_redis():
     response = Client(HTTP_HOST="localhost").get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"postgresql": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {"postgresql": "ok", "redis": "ok", "outbox": "ok"}
 
 
 @pytest.mark.django_db

@@ -1,0 +1,17 @@
+"""Transactional outbox: Celery work written to PostgreSQL in the same transaction as the
+change that calls for it, then handed to the broker (see `csp_portal.outbox.services`).
+
+`from csp_portal import outbox; outbox.enqueue(task, **kwargs)` — importable before the app
+registry is ready (the services module is loaded on first use)."""
+
+
+def enqueue(task, *, countdown=None, eta=None, **kwargs):
+    from .services import enqueue as _enqueue
+
+    return _enqueue(task, countdown=countdown, eta=eta, **kwargs)
+
+
+def relay_pending(**kwargs) -> int:
+    from .services import relay_pending as _relay_pending
+
+    return _relay_pending(**kwargs)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    name = "csp_portal.outbox"
+    label = "outbox"
+    verbose_name = "Outbox"
+
+    def ready(self):
+        from csp_portal.health import register_readiness_check
+
+        from .services import readiness_check
+
+        register_readiness_check("outbox", readiness_check)

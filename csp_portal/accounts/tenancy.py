@@ -152,14 +152,17 @@ def partner_scope(partner, *, bypass: bool = False) -> Iterator[None]:
     scope is restored when the block ends (a rolled-back block restores it by itself).
     """
     partner_id = getattr(partner, "pk", partner)
+    # In an outermost transaction (each request, each task) the settings die at commit, so
+    # there is nothing to read first or restore after: one statement.
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        previous = _read_scope(cursor)
+        previous = None if outermost else _read_scope(cursor)
         _write_scope(
             cursor, "" if partner_id is None else str(int(partner_id)), "on" if bypass else "off"
         )
         yield
         # A block marked for rollback (an API error) is undone, its settings with it.
-        if not connection.needs_rollback:
+        if previous is not None and not connection.needs_rollback:
             _write_scope(cursor, *previous)
 
 

@@ -126,3 +126,27 @@ def test_test_role_does_not_bypass_rls():
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (False, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outermost_scope_costs_one_statement_and_leaves_nothing_behind(partner_a, partner_b):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        with partner_scope(partner_a):
+            pass
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(current_setting('csp.partner_id', true), '')")
+        after = cursor.fetchone()[0]
+    assert (
+        len(
+            [
+                q
+                for q in queries.captured_queries
+                if "set_config" in q["sql"] or "current_setting" in q["sql"]
+            ]
+        )
+        == 1
+    )
+    assert after == ""

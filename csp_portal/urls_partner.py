@@ -6,9 +6,9 @@ from billing.urls import customer_patterns as billing_customer_patterns
 from billing.urls import staff_patterns as billing_staff_patterns
 from csp_portal.accounts.urls import accounts_patterns, portal_patterns, staff_patterns
 from csp_portal.api.pages import urlpatterns as api_token_patterns
-from csp_portal.webhooks.pages import staff_patterns as webhook_staff_patterns
 from csp_portal.audit.urls import staff_patterns as audit_staff_patterns
 from csp_portal.privacy.urls import staff_patterns as privacy_staff_patterns
+from csp_portal.webhooks.pages import staff_patterns as webhook_staff_patterns
 from escalation.urls import staff_patterns as escalation_staff_patterns
 from tickets.email_urls import staff_patterns as inbound_staff_patterns
 from tickets.urls import customer_patterns as ticket_customer_patterns

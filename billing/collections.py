@@ -24,7 +24,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from csp_portal import outbox
-from csp_portal.accounts.models import Partner
+from csp_portal.accounts.models import Customer, Partner
 from csp_portal.accounts.tenancy import partner_scope
 
 from . import selectors
@@ -173,11 +173,60 @@ def _insert_returning(model, rows: list[dict]) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _recheck_under_lock(*, partner, policy: CollectionPolicy, plan: Plan, today: date) -> Plan:
+    """Take the row locks payments take (the customers, in id order, before anything else is
+    written), then drop what a payment committed since the plan was read has made moot. A
+    payment arriving from now on waits for this batch's commit, and its reinstatement check
+    then sees this batch's suspensions — so a paid customer is never left suspended."""
+    items = plan.reminders + plan.suspensions
+    if not items:
+        return plan
+    customer_ids = sorted({item.invoice.customer_id for item in items})
+    list(
+        Customer.objects.for_partner(partner)
+        .select_for_update()
+        .filter(pk__in=customer_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    still_open = set(
+        selectors.open_invoices(partner=partner)
+        .filter(pk__in={item.invoice.pk for item in items})
+        .values_list("pk", flat=True)
+    )
+    suspensions = [item for item in plan.suspensions if item.invoice.pk in still_open]
+    if suspensions:
+        owed = {
+            row["customer_id"]: row["owed"]
+            for row in selectors.open_invoices(partner=partner)
+            .filter(
+                customer_id__in={item.invoice.customer_id for item in suspensions},
+                due_date__lt=today,
+                currency=policy.currency,
+            )
+            .exclude(holds__released_at__isnull=True, holds__isnull=False)
+            .values("customer_id")
+            .annotate(owed=Sum(selectors.BALANCE))
+        }
+        suspensions = [
+            item
+            for item in suspensions
+            if owed.get(item.invoice.customer_id, ZERO) >= policy.minimum_overdue_amount
+            and owed.get(item.invoice.customer_id, ZERO) > 0
+        ]
+    return Plan(
+        reminders=[item for item in plan.reminders if item.invoice.pk in still_open],
+        suspensions=suspensions,
+        on_hold=plan.on_hold,
+    )
+
+
 def apply_plan(*, partner, policy: CollectionPolicy, plan: Plan, today: date, four_eyes: bool):
     """Carry out a plan inside the caller's transaction; its Celery work goes to the outbox
     in the same transaction (published after commit)."""
     from .tasks import reminder_email, suspension_sync
 
+    plan = _recheck_under_lock(partner=partner, policy=policy, plan=plan, today=today)
     now = timezone.now()
     reminder_ids = _insert_returning(
         ReminderSent,

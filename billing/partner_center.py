@@ -50,7 +50,9 @@ class PartnerCenterClient:
     max_wait_seconds: float = field(
         default_factory=lambda: settings.PARTNER_CENTER_MAX_WAIT_SECONDS
     )
-    timeout: float = 20.0
+    timeout: float = field(
+        default_factory=lambda: getattr(settings, "PARTNER_CENTER_TIMEOUT_SECONDS", 20.0)
+    )
     waits: list[float] = field(default_factory=list)
 
     # -- subscriptions ----------------------------------------------------------------------

@@ -18,6 +18,8 @@ NOT_TENANT_ROWS = {
     "which are tenant rows, say where",
     "tickets.InboundRejection": "the platform operator's log of e-mail refused before any "
     "partner was known",
+    "outbox.OutboxMessage": "the transactional outbox: a task name and ids only (the task "
+    "re-fetches inside its partner's scope); one relay publishes every partner's rows",
 }
 
 

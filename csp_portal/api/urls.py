@@ -14,6 +14,7 @@ from billing.api.views import (
     SuspensionViewSet,
 )
 from csp_portal.accounts.api.views import ContactViewSet, CustomerViewSet
+from escalation.api.views import EscalationViewSet
 from tickets.api.views import AttachmentViewSet, TicketViewSet
 
 router = DefaultRouter()
@@ -27,6 +28,7 @@ router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("collection-policies", CollectionPolicyViewSet, basename="collection-policy")
 router.register("billing-inquiries", BillingInquiryViewSet, basename="billing-inquiry")
 router.register("suspensions", SuspensionViewSet, basename="suspension")
+router.register("escalations", EscalationViewSet, basename="escalation")
 
 urlpatterns = [
     path("v1/", include((router.urls, "api"), namespace="v1")),

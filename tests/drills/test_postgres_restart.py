@@ -10,6 +10,7 @@ while the loop runs."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -27,6 +28,10 @@ from csp_portal.api.services import api_token_create
 from tests.drills.conftest import django_env, free_port, gunicorn, wait_for, wait_for_http
 from tests.drills.web import Browser, session_for
 from tests.factories import ContactFactory, PartnerFactory
+
+# pgserver logs every command at INFO, and once more at interpreter exit, after pytest has
+# closed its captured streams (a "closed file" traceback at the end of the run).
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

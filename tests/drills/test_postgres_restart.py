@@ -99,6 +99,12 @@ class SecondCluster:
 
     def remove(self) -> None:
         try:
+            # pgserver's own cleanup misses a server it did not start itself (ours, after the
+            # restart): stop it here first.
+            self.stop()
+        except Exception:  # noqa: BLE001, S110 - already stopped
+            pass
+        try:
             self.server.cleanup()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -12,13 +12,12 @@ reactivate), in the shapes of Microsoft's published samples.
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
-import urllib.request
-import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+
+from csp_portal import microsoft_http
 
 
 class PartnerCenterError(Exception):
@@ -93,53 +92,27 @@ class PartnerCenterClient:
     # -- transport --------------------------------------------------------------------------
 
     def _call(self, method, path, *, request_id, body=None, headers=None) -> dict:
-        url = self.base_url.rstrip("/") + path
-        data = json.dumps(body).encode() if body is not None else None
-        attempt = 0
-        while True:
-            attempt += 1
-            request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-            request.add_header("Accept", "application/json")
-            request.add_header("Content-Type", "application/json")
-            request.add_header("MS-RequestId", str(request_id))
-            request.add_header("MS-CorrelationId", str(uuid.uuid4()))
-            request.add_header("X-Locale", "en-US")
-            if self.token:
-                request.add_header("Authorization", f"Bearer {self.token}")
-            for name, value in (headers or {}).items():
-                request.add_header(name, value)
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    raw = response.read()
-                    return json.loads(raw.decode("utf-8-sig")) if raw else {}
-            except urllib.error.HTTPError as error:
-                failure = self._error(error)
-                if not failure.is_transient or attempt >= self.max_attempts:
-                    raise failure from None
-                wait = self._wait(error.headers.get("Retry-After"), attempt)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                if attempt >= self.max_attempts:
-                    raise PartnerCenterError(0, "connection", str(error)) from None
-                wait = self._wait(None, attempt)
-            self.waits.append(wait)
-            time.sleep(wait)
-
-    def _wait(self, retry_after, attempt: int) -> float:
-        if retry_after is not None:
-            try:
-                return min(float(retry_after), self.max_wait_seconds)
-            except ValueError:
-                pass
-        return min(self.backoff_seconds * 2 ** (attempt - 1), self.max_wait_seconds)
+        extra = {"Content-Type": "application/json", "X-Locale": "en-US", **(headers or {})}
+        if self.token:
+            extra["Authorization"] = f"Bearer {self.token}"
+        return microsoft_http.send(
+            method,
+            self.base_url.rstrip("/") + path,
+            request_id=request_id,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers=extra,
+            timeout=self.timeout,
+            max_attempts=self.max_attempts,
+            backoff_seconds=self.backoff_seconds,
+            max_wait_seconds=self.max_wait_seconds,
+            http_error=self._error,
+            unreachable=lambda error: PartnerCenterError(0, "connection", str(error)),
+            waits=self.waits,
+        ).body
 
     @staticmethod
     def _error(error: urllib.error.HTTPError) -> PartnerCenterError:
-        try:
-            payload = json.loads(error.read().decode("utf-8-sig") or "{}")
-        except (ValueError, UnicodeDecodeError):
-            payload = {}
-        if not isinstance(payload, dict):
-            payload = {}
+        payload = microsoft_http.error_payload(error)
         return PartnerCenterError(
             error.code,
             _get(payload, "code", ""),

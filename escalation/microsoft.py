@@ -18,13 +18,15 @@ import json
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+
+from csp_portal import microsoft_http
+from csp_portal.microsoft_http import Response
 
 AZURE_API_VERSION = "2020-04-01"
 AZURE_SCOPE = "https://management.azure.com/.default"
@@ -63,13 +65,6 @@ def _pick(data: dict, name: str, default=None):
         if key in data:
             return data[key]
     return default
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict
-    body: dict
 
 
 @dataclass
@@ -292,51 +287,25 @@ class MicrosoftClient:
     # -- transport --------------------------------------------------------------------------
 
     def _send(self, method, url, *, request_id, data=None, headers=None) -> Response:
-        attempt = 0
-        while True:
-            attempt += 1
-            request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-            request.add_header("Accept", "application/json")
-            request.add_header("MS-RequestId", str(request_id))
-            request.add_header("MS-CorrelationId", str(uuid.uuid4()))
-            for name, value in (headers or {}).items():
-                request.add_header(name, value)
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    raw = response.read()
-                    return Response(
-                        response.status,
-                        {k.lower(): v for k, v in response.headers.items()},
-                        json.loads(raw.decode("utf-8-sig")) if raw.strip() else {},
-                    )
-            except urllib.error.HTTPError as error:
-                failure = self._error(error)
-                if not failure.is_transient or attempt >= self.max_attempts:
-                    raise failure from None
-                wait = self._wait(error.headers.get("Retry-After"), attempt)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                if attempt >= self.max_attempts:
-                    raise MicrosoftError(0, "unreachable", str(error)) from None
-                wait = self._wait(None, attempt)
-            self.waits.append(wait)
-            self.sleep(wait)
-
-    def _wait(self, retry_after, attempt: int) -> float:
-        if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), self.max_wait_seconds)
-            except ValueError:
-                pass
-        return min(self.backoff_seconds * 2 ** (attempt - 1), self.max_wait_seconds)
+        return microsoft_http.send(
+            method,
+            url,
+            request_id=request_id,
+            data=data,
+            headers=headers or {},
+            timeout=self.timeout,
+            max_attempts=self.max_attempts,
+            backoff_seconds=self.backoff_seconds,
+            max_wait_seconds=self.max_wait_seconds,
+            http_error=self._error,
+            unreachable=lambda error: MicrosoftError(0, "unreachable", str(error)),
+            waits=self.waits,
+            sleep=self.sleep,
+        )
 
     @staticmethod
     def _error(error: urllib.error.HTTPError) -> MicrosoftError:
-        try:
-            payload = json.loads(error.read().decode("utf-8-sig") or "{}")
-        except (ValueError, UnicodeDecodeError):
-            payload = {}
-        if not isinstance(payload, dict):
-            payload = {}
+        payload = microsoft_http.error_payload(error)
         # Azure: {"error": {"code", "message"}}; Partner Center: {"code", "description"};
         # throttling: {"statusCode", "message"}.
         inner = payload.get("error") if isinstance(payload.get("error"), dict) else payload

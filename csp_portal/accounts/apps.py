@@ -16,3 +16,11 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Once per migrate (sender filter), after every app's tables exist.
         post_migrate.connect(_install_row_level_security, sender=self, dispatch_uid="csp-rls")
+        from allauth.mfa.signals import authenticator_removed
+
+        from .middleware import forget_enrolment
+
+        authenticator_removed.connect(forget_enrolment, dispatch_uid="csp-staff-mfa-forget")
+        from csp_portal import choices
+
+        choices.install()

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone, translation
 
+from . import partner_cache
 from .models import Partner
 from .tenancy import partner_scope
 
@@ -27,20 +28,24 @@ def resolve_partner(host: str, path: str) -> tuple[Partner | None, str | None, b
     domain (and localhost) serves the platform and the `/p/<slug>/` fallback.
     """
     host = host.split(":")[0].lower().rstrip(".")
+    active = Partner.objects.filter(is_active=True)
     if host in settings.PLATFORM_HOSTS:
         match = _PATH_PREFIX.match(path)
         if not match:
             return None, None, True
-        partner = Partner.objects.filter(slug=match["slug"], is_active=True).first()
-        return partner, f"/p/{match['slug']}", partner is not None
+        slug = match["slug"]
+        partner = partner_cache.lookup("slug", slug, active.filter(slug=slug).first)
+        return partner, f"/p/{slug}", partner is not None
     suffix = "." + settings.PORTAL_DOMAIN
     if host.endswith(suffix):
         slug = host[: -len(suffix)]
-        partner = Partner.objects.filter(slug=slug, is_active=True).first()
+        partner = partner_cache.lookup("slug", slug, active.filter(slug=slug).first)
     else:
-        partner = Partner.objects.filter(
-            custom_domain=host, custom_domain_verified=True, is_active=True
-        ).first()
+        partner = partner_cache.lookup(
+            "domain",
+            host,
+            active.filter(custom_domain=host, custom_domain_verified=True).first,
+        )
     return partner, None, partner is not None
 
 
@@ -117,7 +122,13 @@ class PartnerScopeMiddleware:
 
 class StaffMfaMiddleware:
     """Partner staff must enrol in two-factor sign-in before they reach the workspace, where
-    the partner requires it (the default)."""
+    the partner requires it (the default).
+
+    Once an authenticator is found, the session remembers it (for that user), so the
+    workspace does not ask again on every page; removing the authenticator forgets it
+    (`forget_enrolment`, on allauth's `authenticator_removed`)."""
+
+    SESSION_KEY = "staff_totp_user"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -128,13 +139,27 @@ class StaffMfaMiddleware:
             membership is not None
             and request.partner.require_staff_mfa
             and request.path_info.startswith("/staff/")
+            and not self.enrolled(request)
         ):
-            from allauth.mfa.models import Authenticator
-
-            if not Authenticator.objects.filter(
-                user=request.user, type=Authenticator.Type.TOTP
-            ).exists():
-                return redirect(
-                    f"{reverse('mfa_activate_totp', urlconf=request.urlconf)}?{urlencode({'next': request.get_full_path()})}"
-                )
+            return redirect(
+                f"{reverse('mfa_activate_totp', urlconf=request.urlconf)}?{urlencode({'next': request.get_full_path()})}"
+            )
         return self.get_response(request)
+
+    @classmethod
+    def enrolled(cls, request) -> bool:
+        if request.session.get(cls.SESSION_KEY) == request.user.pk:
+            return True
+        from allauth.mfa.models import Authenticator
+
+        found = Authenticator.objects.filter(
+            user=request.user, type=Authenticator.Type.TOTP
+        ).exists()
+        if found:
+            request.session[cls.SESSION_KEY] = request.user.pk
+        return found
+
+
+def forget_enrolment(sender, request=None, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(StaffMfaMiddleware.SESSION_KEY, None)

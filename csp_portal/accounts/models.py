@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,6 +84,31 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+class PartnerQuerySet(models.QuerySet):
+    """Bulk writes forget the cached partners they touch (partner_cache), before and after."""
+
+    def _forget(self):
+        from . import partner_cache
+
+        partner_cache.forget(self.values_list("slug", "custom_domain"))
+
+    def update(self, **kwargs):
+        self._forget()
+        with transaction.atomic(using=self.db):
+            rows = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+        Partner.objects.filter(pk__in=rows)._forget()
+        return count
+
+    update.queryset_only = True
+
+    def delete(self):
+        self._forget()
+        return super().delete()
+
+    delete.queryset_only = True
+
+
 class Partner(models.Model):
     """A CSP partner: the tenant, with its own branded portal."""
 
@@ -137,6 +162,8 @@ class Partner(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PartnerQuerySet.as_manager()
+
     class Meta:
         ordering = ["display_name"]
         constraints = [
@@ -151,6 +178,20 @@ class Partner(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        from . import partner_cache
+
+        if self.pk is not None:
+            Partner.objects.filter(pk=self.pk)._forget()  # the names it had
+        super().save(*args, **kwargs)
+        partner_cache.forget([(self.slug, self.custom_domain)])
+
+    def delete(self, *args, **kwargs):
+        from . import partner_cache
+
+        partner_cache.forget([(self.slug, self.custom_domain)])
+        return super().delete(*args, **kwargs)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -31,6 +31,9 @@ class UnscopedQueryError(RuntimeError):
 
 class TenantQuerySet(models.QuerySet):
     _partner_scoped = False
+    # The Partner the query was scoped with, when given as an object: the rows it returns
+    # carry it as their `partner`, so `row.partner` costs no query.
+    _scope_partner = None
 
     def for_partner(self, partner) -> TenantQuerySet:
         partner_id = getattr(partner, "pk", partner)
@@ -38,6 +41,8 @@ class TenantQuerySet(models.QuerySet):
             raise UnscopedQueryError("for_partner() needs a partner")
         clone = self.filter(partner_id=partner_id)
         clone._partner_scoped = True
+        if isinstance(partner, models.Model):
+            clone._scope_partner = partner
         return clone
 
     def unscoped(self) -> TenantQuerySet:
@@ -49,6 +54,7 @@ class TenantQuerySet(models.QuerySet):
     def _clone(self):
         clone = super()._clone()
         clone._partner_scoped = self._partner_scoped
+        clone._scope_partner = self._scope_partner
         return clone
 
     def _require_scope(self) -> None:
@@ -60,9 +66,14 @@ class TenantQuerySet(models.QuerySet):
             )
 
     def _fetch_all(self):
-        if self._result_cache is None:
+        fetching = self._result_cache is None
+        if fetching:
             self._require_scope()
         super()._fetch_all()
+        partner = self._scope_partner
+        if fetching and partner is not None and self._iterable_class is models.query.ModelIterable:
+            for row in self._result_cache:
+                row._state.fields_cache.setdefault("partner", partner)
 
     def iterator(self, *args, **kwargs):
         self._require_scope()

@@ -371,4 +371,4 @@ def test_the_invoice_list_costs_the_same_at_two_sizes(
     assert len(response.json()["results"]) == size
 
 
-QUERIES_INVOICE_LIST = 10
+QUERIES_INVOICE_LIST = 9

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, Prefetch, Q
+from django.db import models
+from django.db.models import Avg, Count, F, Prefetch, Q, Value
 from django.utils import timezone
 
 from tickets.models import Ticket, TicketAttachment
@@ -23,23 +24,59 @@ from .models import (
 
 
 def entitlements_for(*, partner) -> routing.Entitlements:
-    contracts = SupportContract.objects.for_partner(partner)
-    benefits = SupportBenefit.objects.for_partner(partner)
+    """The partner's contracts and benefits, read in one statement (a UNION of both tables
+    in common columns; the ticket page asks on every view)."""
+    text, day, number = models.CharField(), models.DateField(), models.IntegerField()
+    flag = models.BooleanField()
+
+    def none(field):
+        return Value(None, output_field=field)
+
+    contracts = (
+        SupportContract.objects.for_partner(partner)
+        .order_by()
+        .annotate(
+            source=Value("contract", output_field=text),
+            code=F("contract_id"),
+            other=none(text),
+            day_1=F("valid_from"),
+            day_2=F("valid_to"),
+            allowance=none(number),
+            used=none(number),
+            active=none(flag),
+        )
+        .values_list(
+            "source", "kind", "code", "other", "day_1", "day_2", "allowance", "used", "active"
+        )
+    )
+    benefits = (
+        SupportBenefit.objects.for_partner(partner)
+        .order_by()
+        .annotate(
+            source=Value("benefit", output_field=text),
+            code=F("access_id"),
+            other=F("contract_id"),
+            day_1=F("renewal_date"),
+            day_2=none(day),
+            allowance=F("incident_allowance"),
+            used=F("incidents_used"),
+            active=F("is_active"),
+        )
+        .values_list(
+            "source", "kind", "code", "other", "day_1", "day_2", "allowance", "used", "active"
+        )
+    )
+    rows = list(contracts.union(benefits, all=True).order_by("source", "kind", "-day_2", "code"))
     return routing.Entitlements(
         contracts=[
-            routing.Contract(c.kind, c.contract_id, c.valid_from, c.valid_to) for c in contracts
+            routing.Contract(kind, code, valid_from, valid_to)
+            for source, kind, code, _o, valid_from, valid_to, *_rest in rows
+            if source == "contract"
         ],
         benefits=[
-            routing.Benefit(
-                b.kind,
-                b.access_id,
-                b.contract_id,
-                b.incident_allowance,
-                b.incidents_used,
-                b.renewal_date,
-                b.is_active,
-            )
-            for b in benefits
+            routing.Benefit(kind, code, contract_id, allowance, used, renewal, active)
+            for source, kind, code, contract_id, renewal, _d, allowance, used, active in rows
+            if source == "benefit"
         ],
     )
 
@@ -92,8 +129,20 @@ def escalations_for_ticket(*, partner, ticket_id):
     )
 
 
-def escalation_panel(*, partner, ticket: Ticket) -> dict:
-    """Everything the ticket page's escalation panel shows."""
+def ticket_attachments(*, partner, ticket: Ticket) -> list[TicketAttachment]:
+    """The ticket's attachments, internal notes' included: from the conversation the ticket
+    page already loaded when it has (with internal notes), else in one query."""
+    loaded = getattr(ticket, "_prefetched_objects_cache", {}).get("messages")
+    if loaded is not None and getattr(ticket, "conversation_includes_internal", False):
+        return sorted(
+            (a for message in loaded for a in message.attachments.all()), key=lambda a: a.pk
+        )
+    return list(TicketAttachment.objects.for_partner(partner).filter(ticket=ticket).order_by("pk"))
+
+
+def escalation_panel(*, partner, ticket: Ticket, can_escalate: bool = True) -> dict:
+    """Everything the ticket page's escalation panel shows (the attachments to send along
+    only to those who may escalate)."""
     options = escalation_options(partner=partner, ticket=ticket)
     escalations = list(escalations_for_ticket(partner=partner, ticket_id=ticket.pk))
     active = next((e for e in escalations if e.is_active), None)
@@ -103,13 +152,14 @@ def escalation_panel(*, partner, ticket: Ticket) -> dict:
         "preferred": next((o for o in options if o.preferred), None),
         "active": active,
         "history": [e for e in escalations if e is not active],
-        "attachments": list(
-            TicketAttachment.objects.for_partner(partner).filter(ticket=ticket).order_by("pk")
-        ),
+        "attachments": ticket_attachments(partner=partner, ticket=ticket) if can_escalate else [],
+        # Only an indirect provider receives tickets handed off by its resellers.
         "handed_off_by": ProviderLink.objects.for_partner(partner)
         .filter(ticket=ticket)
         .select_related("reseller")
-        .first(),
+        .first()
+        if partner.kind == partner.Kind.INDIRECT_PROVIDER
+        else None,
         "catalog": azure_catalog(partner=partner),
     }
 

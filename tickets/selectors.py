@@ -115,7 +115,7 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
     if not include_internal:
         messages = messages.filter(is_public=True)
     base = tickets if tickets is not None else Ticket.objects.for_partner(partner)
-    return (
+    ticket = (
         base.select_related("customer", "requester", "assignee", "merged_into")
         .prefetch_related(
             Prefetch("messages", queryset=messages.prefetch_related(
@@ -128,6 +128,10 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
         )
         .get(pk=ticket_id)
     )  # fmt: skip
+    # Whether `ticket.messages` holds the internal notes too (readers of the loaded
+    # conversation, such as the escalation panel's attachment list, ask).
+    ticket.conversation_includes_internal = include_internal
+    return ticket
 
 
 def attachment_for_staff(*, partner, attachment_id, include_internal: bool) -> TicketAttachment:

@@ -23,8 +23,8 @@ def escalation_panel(context):
     if membership is None or not membership.allows(Capability.TICKETS_READ):
         return {"show": False}
     partner = request.partner
-    panel = selectors.escalation_panel(partner=partner, ticket=ticket)
     can_escalate = membership.allows(Capability.ESCALATIONS_CREATE)
+    panel = selectors.escalation_panel(partner=partner, ticket=ticket, can_escalate=can_escalate)
     if (
         can_escalate
         and panel["catalog"] is None

@@ -168,6 +168,22 @@ class Ticket(TenantModel):
                 condition=models.Q(first_response_at__isnull=True),
                 name="ticket_first_response_due_idx",
             ),
+            models.Index(fields=["partner", "-updated_at"], name="ticket_updated_idx"),
+            # The open desk, newest first: the default view, and its counts, read only the
+            # open tickets however many years of closed ones lie behind them.
+            models.Index(
+                fields=["partner", "-updated_at"],
+                condition=models.Q(
+                    status__in=[
+                        "new",
+                        "open",
+                        "waiting_on_customer",
+                        "waiting_on_microsoft",
+                        "waiting_on_provider",
+                    ]
+                ),
+                name="ticket_open_updated_idx",
+            ),
         ]
 
     def __str__(self):
@@ -176,6 +192,21 @@ class Ticket(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+
+class TicketStatusCount(TenantModel):
+    """How many of the partner's tickets are in each status, kept by database triggers on
+    the ticket table (insert, status change, delete; per statement, so a bulk load adds its
+    rows in one step). The workspace's history views (resolved, closed, all) read these
+    instead of counting years of tickets on every page."""
+
+    status = models.CharField(max_length=20, choices=Ticket.Status.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "status"], name="ticket_status_count_unique")
+        ]
 
 
 class TicketMessage(TenantModel):

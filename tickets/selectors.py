@@ -8,7 +8,14 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from csp_portal.accounts.models import CustomerContact, Membership
 
-from .models import CannedResponse, Ticket, TicketAttachment, TicketEvent, TicketMessage
+from .models import (
+    CannedResponse,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+    TicketMessage,
+    TicketStatusCount,
+)
 from .sla_selectors import breached, breaching_soon
 
 Status = Ticket.Status
@@ -76,6 +83,8 @@ def ticket_list(
             tickets = tickets.filter(**{field: filters[field]})
     if filters.get("customer"):
         tickets = tickets.filter(customer_id=filters["customer"])
+    if filters.get("customer_name"):
+        tickets = tickets.filter(customer__company_name__icontains=filters["customer_name"])
     if filters.get("assignee") == "none":
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.get("assignee"):
@@ -91,12 +100,34 @@ def ticket_list(
     return tickets.order_by(SORTS.get(sort, SORTS[DEFAULT_SORT]), "-pk")
 
 
+# Views over the partner's history: their counts come from the trigger-kept status counts.
+HISTORY_VIEWS = {"resolved": [Status.RESOLVED], "closed": [Status.CLOSED], "all": list(Status)}
+
+
 def ticket_counts(*, partner, user) -> dict[str, int]:
-    """The count of every workspace view, in one query."""
+    """The count of every workspace view. The open views are counted over the open tickets
+    alone (one aggregate on the open-tickets index); the history views are read from
+    `TicketStatusCount`. Neither grows with the closed tickets behind them."""
     aggregates = {
-        name: Count("pk", filter=condition(user.pk)) for name, (_label, condition) in VIEWS.items()
+        name: Count("pk", filter=condition(user.pk))
+        for name, (_label, condition) in VIEWS.items()
+        if name not in HISTORY_VIEWS
     }
-    return Ticket.objects.for_partner(partner).aggregate(**aggregates)
+    counts = (
+        Ticket.objects.for_partner(partner)
+        .filter(status__in=Ticket.OPEN_STATUSES)
+        .aggregate(**aggregates)
+    )
+    by_status = dict(TicketStatusCount.objects.for_partner(partner).values_list("status", "count"))
+    for name, statuses in HISTORY_VIEWS.items():
+        counts[name] = sum(by_status.get(status, 0) for status in statuses)
+    return counts
+
+
+def view_is_counted(*, view: str, filters: dict, search: str) -> bool:
+    """Whether the list shows exactly a view's counted tickets (no filter, no search), so
+    its count can number the pages."""
+    return not search and not any(filters.values()) and view in VIEWS
 
 
 def tickets_for_contact(*, partner, contact) -> QuerySet[Ticket]:

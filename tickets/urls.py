@@ -22,6 +22,7 @@ staff_patterns = (
     [
         path("", views.TicketListView.as_view(), name="ticket-list"),
         path("new/", views.TicketCreateView.as_view(), name="ticket-create"),
+        path("customers/", views.CustomerSuggestView.as_view(), name="customer-suggest"),
         path("<int:ticket_id>/", views.TicketDetailView.as_view(), name="ticket-detail"),
         path("<int:ticket_id>/update/", views.TicketUpdateView.as_view(), name="ticket-update"),
         path("<int:ticket_id>/merge/", views.TicketMergeView.as_view(), name="ticket-merge"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
@@ -16,6 +16,7 @@ from csp_portal.accounts.access import CustomerMixin, StaffMixin
 from csp_portal.accounts.models import Customer, CustomerContact
 from csp_portal.accounts.roles import Capability
 from csp_portal.accounts.selectors import support_offering
+from csp_portal.paging import CountedPaginator
 
 from . import selectors, services
 from .forms import (
@@ -237,7 +238,7 @@ class TicketStaffMixin(StaffMixin):
 
 class TicketListView(TicketStaffMixin, TemplateView):
     template_name = "tickets/staff/ticket_list.html"
-    FILTERS = ("status", "priority", "kind", "product", "customer", "assignee")
+    FILTERS = ("status", "priority", "kind", "product", "customer", "customer_name", "assignee")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -246,7 +247,7 @@ class TicketListView(TicketStaffMixin, TemplateView):
         view = view if view in selectors.VIEWS else selectors.DEFAULT_VIEW
         sort = get.get("sort", selectors.DEFAULT_SORT)
         sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
-        filters = {name: get.get(name, "") for name in self.FILTERS}
+        filters = {name: get.get(name, "").strip()[:200] for name in self.FILTERS}
         for name in ("customer", "assignee"):
             if filters[name] not in ("", "none") and not filters[name].isdigit():
                 filters[name] = ""
@@ -260,10 +261,16 @@ class TicketListView(TicketStaffMixin, TemplateView):
             search=search,
         )
         counts = selectors.ticket_counts(partner=self.partner, user=self.request.user)
+        # A view as counted needs no second count to number its pages.
+        known = (
+            counts[view]
+            if selectors.view_is_counted(view=view, filters=filters, search=search)
+            else None
+        )
         query = get.copy()
         query.pop("page", None)
         context.update(
-            page=Paginator(tickets, 25).get_page(get.get("page")),
+            page=CountedPaginator(tickets, 25, count=known).get_page(get.get("page")),
             views=[(name, label, counts[name]) for name, (label, _c) in selectors.VIEWS.items()],
             view=view,
             sort=sort,
@@ -275,7 +282,14 @@ class TicketListView(TicketStaffMixin, TemplateView):
             priorities=Ticket.Priority.choices,
             kinds=Ticket.Kind.choices,
             products=Ticket.Product.choices,
-            customers=Customer.objects.for_partner(self.partner).only("pk", "company_name"),
+            # The customer filter is a type-ahead (customer-suggest), not a list of every
+            # customer; a filter by id (a link from elsewhere) shows the one name.
+            chosen_customer=Customer.objects.for_partner(self.partner)
+            .filter(pk=filters["customer"])
+            .only("pk", "company_name")
+            .first()
+            if filters["customer"]
+            else None,
             staff=selectors.assignable_staff(partner=self.partner),
             can_work=self.can_work,
         )
@@ -312,6 +326,27 @@ class TicketListView(TicketStaffMixin, TemplateView):
                 messages.warning(request, f"{ticket.reference}: {' '.join(error.messages)}")
         messages.success(request, _("%(count)d tickets updated.") % {"count": done})
         return redirect(request.get_full_path())
+
+
+class CustomerSuggestView(TicketStaffMixin, View):
+    """The ticket list's customer type-ahead: up to ten of the partner's customer names
+    containing what was typed."""
+
+    LIMIT = 10
+
+    def get(self, request):
+        typed = request.GET.get("q", "").strip()[:100]
+        names = (
+            list(
+                Customer.objects.for_partner(self.partner)
+                .filter(company_name__icontains=typed)
+                .order_by("company_name")
+                .values_list("company_name", flat=True)[: self.LIMIT]
+            )
+            if len(typed) >= 2
+            else []
+        )
+        return JsonResponse({"results": names})
 
 
 class TicketCreateView(TicketStaffMixin, TemplateView):

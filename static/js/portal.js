@@ -4,7 +4,9 @@
      or deletes.
    - data-copy-from="#id" on a button: copy that field's value to the clipboard.
    - data-insert-into="#id" on a <select>: append the chosen option's value to that text area
-     (canned responses), then reset the select. */
+     (canned responses), then reset the select.
+   - data-suggest-url="…" on an <input list="…">: as the user types (two characters or more),
+     fill that datalist with the names the URL answers for ?q= (the customer type-ahead). */
 (function () {
   "use strict";
 
@@ -38,5 +40,33 @@
       target.focus();
     }
     select.value = "";
+  });
+
+  var suggestTimer = null;
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.dataset || !input.dataset.suggestUrl || !input.list) {
+      return;
+    }
+    window.clearTimeout(suggestTimer);
+    var typed = input.value.trim();
+    if (typed.length < 2) {
+      return;
+    }
+    suggestTimer = window.setTimeout(function () {
+      var url = input.dataset.suggestUrl + "?q=" + encodeURIComponent(typed);
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+        .then(function (data) {
+          var list = input.list;
+          list.replaceChildren();
+          (data.results || []).forEach(function (name) {
+            var option = document.createElement("option");
+            option.value = name;
+            list.appendChild(option);
+          });
+        })
+        .catch(function () {});
+    }, 150);
   });
 })();

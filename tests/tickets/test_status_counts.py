@@ -1,0 +1,166 @@
+"""The per-status ticket counts kept by the database triggers, and the ticket list that reads
+them: the history views' counts, pages numbered without a second count, the customer
+type-ahead."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories.tickets import TicketFactory
+from tickets import selectors
+from tickets.models import Ticket, TicketStatusCount
+
+pytestmark = pytest.mark.django_db
+Status = Ticket.Status
+
+
+def kept(partner) -> dict[str, int]:
+    rows = TicketStatusCount.objects.for_partner(partner).values_list("status", "count")
+    return {status: count for status, count in rows if count}
+
+
+def actual(partner) -> dict[str, int]:
+    rows = (
+        Ticket.objects.for_partner(partner).values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    return dict(rows)
+
+
+def test_new_tickets_are_counted_per_partner_and_status(tenant_a, tenant_b):
+    TicketFactory.create_batch(3, customer=tenant_a.customer)
+    TicketFactory(customer=tenant_a.customer, status=Status.CLOSED)
+    TicketFactory.create_batch(2, customer=tenant_b.customer)
+
+    assert kept(tenant_a.partner) == {"new": 3, "closed": 1}
+    assert kept(tenant_b.partner) == {"new": 2}
+
+
+def test_a_status_change_moves_one_count_and_other_edits_none(tenant_a):
+    ticket = TicketFactory(customer=tenant_a.customer)
+    ticket.status = Status.RESOLVED
+    ticket.save()
+    ticket.subject = "Still resolved"
+    ticket.save()
+
+    assert kept(tenant_a.partner) == {"resolved": 1}
+
+
+def test_bulk_writes_and_deletes_keep_the_counts(tenant_a):
+    TicketFactory.create_batch(4, customer=tenant_a.customer)
+    tickets = Ticket.objects.for_partner(tenant_a.partner)
+    tickets.filter(pk__in=list(tickets.values_list("pk", flat=True)[:3])).update(
+        status=Status.CLOSED
+    )
+    tickets.filter(status=Status.NEW).delete()
+
+    assert kept(tenant_a.partner) == {"closed": 3}
+
+
+def test_the_counts_match_the_tickets_after_any_mix_of_changes(tenant_a, tenant_b):
+    rng = random.Random(5)
+    statuses = list(Status)
+    for _ in range(30):
+        tenant = rng.choice([tenant_a, tenant_b])
+        roll = rng.random()
+        tickets = Ticket.objects.for_partner(tenant.partner)
+        if roll < 0.4 or not tickets.exists():
+            TicketFactory(customer=tenant.customer, status=rng.choice(statuses))
+        elif roll < 0.85:
+            ticket = rng.choice(list(tickets))
+            ticket.status = rng.choice(statuses)
+            ticket.save()
+        else:
+            rng.choice(list(tickets)).delete()
+
+    assert kept(tenant_a.partner) == actual(tenant_a.partner)
+    assert kept(tenant_b.partner) == actual(tenant_b.partner)
+
+
+def test_the_history_views_count_from_the_kept_counts(tenant_a):
+    TicketFactory.create_batch(2, customer=tenant_a.customer, status=Status.RESOLVED)
+    TicketFactory.create_batch(3, customer=tenant_a.customer, status=Status.CLOSED)
+    TicketFactory(customer=tenant_a.customer)
+
+    counts = selectors.ticket_counts(partner=tenant_a.partner, user=tenant_a.admin.user)
+
+    assert (counts["resolved"], counts["closed"], counts["all"], counts["all_open"]) == (
+        2,
+        3,
+        6,
+        1,
+    )
+
+
+def _list(tenant, query=""):
+    client = tenant.client(tenant.admin.user)
+    client.get("/staff/tickets/")  # warm the session
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/staff/tickets/{query}")
+    assert response.status_code == 200
+    counts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    return response, counts
+
+
+def test_a_plain_view_numbers_its_pages_from_its_count(tenant_a):
+    TicketFactory.create_batch(27, customer=tenant_a.customer)
+
+    response, counts = _list(tenant_a, "?view=all_open")
+
+    assert counts == []
+    assert response.context["page"].paginator.num_pages == 2
+    assert len(response.context["page"].object_list) == 25
+
+
+def test_a_filtered_view_counts_what_it_shows(tenant_a):
+    TicketFactory.create_batch(3, customer=tenant_a.customer)
+    TicketFactory.create_batch(2, customer=tenant_a.other_customers[0])
+
+    response, counts = _list(tenant_a, f"?view=all_open&customer={tenant_a.customer.pk}")
+
+    assert len(counts) == 1
+    assert response.context["page"].paginator.count == 3
+    assert tenant_a.customer.company_name in response.content.decode()
+
+
+def test_the_customer_filter_matches_part_of_the_name(tenant_a):
+    tenant_a.customer.company_name = "Fabrikam Holding"
+    tenant_a.customer.save()
+    TicketFactory.create_batch(2, customer=tenant_a.customer)
+    TicketFactory(customer=tenant_a.other_customers[0])
+
+    response, _counts = _list(tenant_a, "?customer_name=brikam")
+
+    assert response.context["page"].paginator.count == 2
+
+
+def test_the_list_renders_no_option_per_customer(tenant_a):
+    response, _counts = _list(tenant_a)
+
+    page = response.content.decode()
+    for customer in tenant_a.other_customers:
+        assert customer.company_name not in page
+
+
+def test_the_customer_type_ahead_suggests_only_the_partners_own_names(tenant_a, tenant_b):
+    tenant_a.customer.company_name = "Contoso Pharma"
+    tenant_a.customer.save()
+    tenant_b.customer.company_name = "Contoso Foreign"
+    tenant_b.customer.save()
+    client = tenant_a.client(tenant_a.staff["helpdesk_agent"].user)
+
+    found = client.get("/staff/tickets/customers/?q=contoso").json()
+    too_short = client.get("/staff/tickets/customers/?q=c").json()
+
+    assert found == {"results": ["Contoso Pharma"]}
+    assert too_short == {"results": []}
+
+
+def test_customers_cannot_ask_for_the_type_ahead(tenant_a):
+    response = tenant_a.client(tenant_a.customer_admin.user).get("/staff/tickets/customers/?q=co")
+
+    assert response.status_code in (403, 404)

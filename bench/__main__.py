@@ -6,7 +6,8 @@ Environment: BENCH_SCALE (1 = the issue's full size: 1,000 partners, 50,000 cust
 BENCH_DURATION (seconds of load per page, 15), BENCH_CONNECTIONS (8), BENCH_WORKERS
 (gunicorn workers, 4), BENCH_REUSE=1 (keep databases already seeded at the same size),
 BENCH_IMPORT_LINES (reconciliation file of the large run, 500,000 × scale),
-BENCH_PDF_LETTERS (20), BENCH_NOTES (a Markdown file appended to the report). Needs DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL (the devstack
+BENCH_PDF_LETTERS (20), BENCH_NOTES (a Markdown file appended to the report), BENCH_SEED_ONLY=1
+(create and seed the databases, then stop: measure later with BENCH_REUSE=1). Needs DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL (the devstack
 sets them) and wrk (installed from the system's packages when missing, if possible)."""
 
 from __future__ import annotations
@@ -61,7 +62,12 @@ def main() -> int:
         if process.returncode != 0:
             print(f"[bench] the {size} run failed", file=sys.stderr)
             return process.returncode
+        if env.get("BENCH_SEED_ONLY", "").lower() in {"1", "true", "yes", "on"}:
+            continue
         results["sizes"][size] = json.loads(process.stdout.strip().splitlines()[-1])
+    if env.get("BENCH_SEED_ONLY", "").lower() in {"1", "true", "yes", "on"}:
+        print("[bench] seeded; measure with BENCH_REUSE=1", file=sys.stderr)
+        return 0
     results["meta"] = {
         "finished_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),

@@ -57,7 +57,11 @@ def prepare(size: str, config: Config) -> dict:
     wanted = {"sizes": sizes.as_dict(), "seeded": True}
     found = database.marker(name)
     if config.reuse and found and found.get("sizes") == wanted["sizes"]:
-        log(f"{name}: reusing the seeded database ({sizes})")
+        log(f"{name}: reusing the seeded database ({sizes}); applying new migrations")
+        call_command("migrate", verbosity=0, interactive=False)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        connection.close()
         return found
     log(f"{name}: creating and migrating")
     connection.close()
@@ -378,6 +382,9 @@ def main(size: str) -> int:
     django.setup()
 
     data = prepare(size, config)
+    if os.environ.get("BENCH_SEED_ONLY", "").lower() in {"1", "true", "yes", "on"}:
+        print(json.dumps({"size": size, "sizes": data["sizes"], "seed": data.get("seed")}))
+        return 0
     login = sign_in()
     result = {
         "size": size,

@@ -194,6 +194,25 @@ def assignable_staff(*, partner) -> QuerySet[Membership]:
     )
 
 
+def assignee_choices(*, partner) -> list[Membership]:
+    """`assignable_staff` as a list for showing (the list's and ticket page's assignee
+    selects), from the cache; forgotten when a membership or a user changes (tickets.apps).
+    A change of assignee is checked against `assignable_staff` itself."""
+    from csp_portal.accounts import partner_cache
+
+    return partner_cache.remembered(
+        partner.pk, "assignees", lambda: assignable_staff(partner=partner)
+    )
+
+
+def canned_response_choices(*, partner) -> list[CannedResponse]:
+    """The canned responses the ticket page offers, from the cache (forgotten when one is
+    saved or deleted)."""
+    from csp_portal.accounts import partner_cache
+
+    return partner_cache.remembered(partner.pk, "canned", lambda: canned_responses(partner=partner))
+
+
 def customer_contacts(*, partner, customer) -> QuerySet[CustomerContact]:
     return (
         CustomerContact.objects.for_partner(partner)

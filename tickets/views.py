@@ -290,7 +290,7 @@ class TicketListView(TicketStaffMixin, TemplateView):
             .first()
             if filters["customer"]
             else None,
-            staff=selectors.assignable_staff(partner=self.partner),
+            staff=selectors.assignee_choices(partner=self.partner),
             can_work=self.can_work,
         )
         return context
@@ -402,7 +402,7 @@ class TicketDetailView(TicketStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ticket = kwargs.get("ticket") or self.get_ticket()
-        staff = list(selectors.assignable_staff(partner=self.partner))
+        staff = selectors.assignee_choices(partner=self.partner)
         values = placeholder_values(ticket=ticket, agent=self.request.user)
         context.update(
             ticket=ticket,
@@ -421,7 +421,7 @@ class TicketDetailView(TicketStaffMixin, TemplateView):
             merge_form=MergeForm(),
             canned=[
                 (c.title, fill_placeholders(c.body, values))
-                for c in selectors.canned_responses(partner=self.partner)
+                for c in selectors.canned_response_choices(partner=self.partner)
             ],
         )
         context.setdefault("form", StaffReplyForm())

@@ -1,4 +1,5 @@
-"""The partner a host or `/p/<slug>/` names, kept in the shared cache.
+"""The partner a host or `/p/<slug>/` names, and small per-partner lists that every
+workspace page shows, kept in the shared cache.
 
 Every request starts by finding its partner; the row changes a few times a year. The cache
 holds the Partner by the name it was looked up with (`slug:<slug>`, `domain:<host>`), and
@@ -50,3 +51,32 @@ def forget(rows: Iterable[tuple[str | None, str | None]]) -> None:
     if keys:
         cache.delete_many(keys)
         transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+# -- per-partner reference lists ----------------------------------------------------------
+#
+# Lists a page shows on every view and that change a few times a week (the assignee choices,
+# the canned responses): `remembered()` serves them from the cache, and the models' save and
+# delete call `forget_list()` for their partner. They are for showing only; a form that
+# acts on a choice checks it against the database.
+
+_MISSING = object()
+
+
+def _list_key(partner_id, name: str) -> str:
+    return f"tenant-list:{partner_id}:{name}"
+
+
+def remembered(partner_id, name: str, load: Callable[[], list]) -> list:
+    key = _list_key(partner_id, name)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = list(load())
+        cache.set(key, value, TTL_SECONDS)
+    return value
+
+
+def forget_list(partner_id, name: str) -> None:
+    key = _list_key(partner_id, name)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

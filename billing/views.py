@@ -283,7 +283,7 @@ class ImportView(BillingStaffMixin, TemplateView):
                 result = reconciliation_import(
                     partner=self.partner,
                     file_name=upload.name,
-                    content=upload.read(),
+                    content=upload,
                     acting_user=request.user,
                 )
             except ImportRejected as error:

@@ -168,11 +168,20 @@ class Ticket(TenantModel):
                 condition=models.Q(first_response_at__isnull=True),
                 name="ticket_first_response_due_idx",
             ),
-            models.Index(fields=["partner", "-updated_at"], name="ticket_updated_idx"),
-            # The open desk, newest first: the default view, and its counts, read only the
-            # open tickets however many years of closed ones lie behind them.
+            # Lists ordered newest first, with the id as tie-breaker, read in index order.
+            models.Index(fields=["partner", "-updated_at", "-id"], name="ticket_updated_idx"),
+            # The open desk: the default view reads it in order, and the view counts (who is
+            # assigned, status, the SLA due times) come from it alone, an index-only scan of
+            # the open tickets however many years of closed ones lie behind them.
             models.Index(
-                fields=["partner", "-updated_at"],
+                fields=["partner", "-updated_at", "-id"],
+                include=[
+                    "assignee",
+                    "status",
+                    "first_response_at",
+                    "first_response_due_at",
+                    "resolution_due_at",
+                ],
                 condition=models.Q(
                     status__in=[
                         "new",
@@ -182,7 +191,7 @@ class Ticket(TenantModel):
                         "waiting_on_provider",
                     ]
                 ),
-                name="ticket_open_updated_idx",
+                name="ticket_open_idx",
             ),
         ]
 

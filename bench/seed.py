@@ -759,7 +759,10 @@ class Seeder:
 
     def search_vectors(self, batch: int = 50_000) -> int:
         """The vector tickets.services.ticket_search_vector_refresh keeps, computed in SQL in
-        id ranges (reference and subject weighted A, the messages B)."""
+        id ranges (reference and subject weighted A, the messages B, the partner's scope
+        word D: tickets.search)."""
+        from tickets.search import SCOPE_VECTOR_SQL
+
         done = 0
         with connection.cursor() as cursor:
             for low in range(1, self.sizes.tickets + 1, batch):
@@ -769,12 +772,13 @@ class Seeder:
                     UPDATE tickets_ticket t SET search_vector =
                         setweight(to_tsvector('simple', coalesce(t.reference, '') || ' ' ||
                                   coalesce(t.subject, '')), 'A') ||
-                        setweight(to_tsvector('simple', coalesce(m.text, '')), 'B')
+                        setweight(to_tsvector('simple', coalesce(m.text, '')), 'B') ||
+                        {scope}
                     FROM (SELECT ticket_id, string_agg(body, ' ') AS text
                           FROM tickets_ticketmessage WHERE ticket_id BETWEEN %s AND %s
                           GROUP BY ticket_id) m
                     WHERE t.id = m.ticket_id AND t.id BETWEEN %s AND %s
-                    """,
+                    """.replace("{scope}", SCOPE_VECTOR_SQL),
                     [low, high, low, high],
                 )
                 done += cursor.rowcount

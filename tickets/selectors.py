@@ -3,7 +3,7 @@ not grow with the number of tickets or messages."""
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchRank
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from csp_portal.accounts.models import CustomerContact, Membership
@@ -16,6 +16,7 @@ from .models import (
     TicketMessage,
     TicketStatusCount,
 )
+from .search import search_query
 from .sla_selectors import breached, breaching_soon
 
 Status = Ticket.Status
@@ -91,7 +92,7 @@ def ticket_list(
         tickets = tickets.filter(assignee_id=filters["assignee"])
     tickets = tickets.annotate(priority_rank=_priority_rank())
     if search:
-        query = SearchQuery(search, search_type="websearch", config="simple")
+        query = search_query(partner.pk, search)
         tickets = tickets.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query)
         )

@@ -17,6 +17,7 @@ from csp_portal.accounts.models import Membership
 from csp_portal.webhooks import payloads as webhook_payloads
 from csp_portal.webhooks.services import webhook_emit
 
+from . import search
 from .models import Ticket, TicketAttachment, TicketCounter, TicketEvent, TicketMessage
 from .sla_services import (
     sla_first_response,
@@ -119,6 +120,7 @@ def ticket_search_vector_refresh(*, ticket: Ticket) -> None:
             weight="B",
             config="simple",
         )
+        + search.scope_vector(ticket.partner_id)
     )
 
 

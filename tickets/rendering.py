@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import markdown as markdown_lib
 import nh3
@@ -17,13 +18,30 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+_converters = threading.local()
+
+
+def _markdown(text: str) -> str:
+    """Markdown to HTML with one converter per thread (building one loads every extension:
+    most of the cost of a short message), reset between messages."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown_lib.Markdown(
+            extensions=["extra", "sane_lists"], output_format="html"
+        )
+    try:
+        return converter.convert(text)
+    finally:
+        converter.reset()
+
+
 def render_body(body: str, body_format: str = "markdown") -> SafeString:
     """HTML for a message body. Markdown is converted, then sanitised against an allow-list:
     no script, style, iframe or event handler survives, links are http(s)/mailto only and get
     rel="noopener noreferrer nofollow". Plain text is escaped."""
     if body_format == "plain":
         return mark_safe(linebreaks(escape(body)))  # noqa: S308 — escaped just above
-    html = markdown_lib.markdown(body, extensions=["extra", "sane_lists"], output_format="html")
+    html = _markdown(body)
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

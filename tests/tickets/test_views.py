@@ -296,3 +296,11 @@ def test_query_counts_do_not_grow_with_tickets_or_messages(tenant_a, tenant_b, p
         return "/staff/tickets/?view=all" if page == "list" else f"/staff/tickets/{ticket.pk}/"
 
     assert _queries(tenant_a, url(small)) == _queries(tenant_b, url(large))
+
+
+def test_one_message_s_markdown_does_not_carry_into_the_next():
+    first = render_body("See [the guide][g].\n\n[g]: https://first.example/guide")
+    second = render_body("And [the guide][g] again.")
+
+    assert 'href="https://first.example/guide"' in first
+    assert "first.example" not in second

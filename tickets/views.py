@@ -16,7 +16,7 @@ from csp_portal.accounts.access import CustomerMixin, StaffMixin
 from csp_portal.accounts.models import Customer, CustomerContact
 from csp_portal.accounts.roles import Capability
 from csp_portal.accounts.selectors import support_offering
-from csp_portal.paging import CountedPaginator
+from csp_portal.paging import CountedPaginator, UncountedPage
 
 from . import selectors, services
 from .forms import (
@@ -270,7 +270,9 @@ class TicketListView(TicketStaffMixin, TemplateView):
         query = get.copy()
         query.pop("page", None)
         context.update(
-            page=CountedPaginator(tickets, 25, count=known).get_page(get.get("page")),
+            page=UncountedPage(tickets, get.get("page"), 25)
+            if search
+            else CountedPaginator(tickets, 25, count=known).get_page(get.get("page")),
             views=[(name, label, counts[name]) for name, (label, _c) in selectors.VIEWS.items()],
             view=view,
             sort=sort,

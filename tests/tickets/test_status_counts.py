@@ -164,3 +164,35 @@ def test_customers_cannot_ask_for_the_type_ahead(tenant_a):
     response = tenant_a.client(tenant_a.customer_admin.user).get("/staff/tickets/customers/?q=co")
 
     assert response.status_code in (403, 404)
+
+
+def _searchable(tenant, count, subject):
+    from tickets import services
+
+    for _ in range(count):
+        services.ticket_search_vector_refresh(
+            ticket=TicketFactory(customer=tenant.customer, subject=subject)
+        )
+
+
+def test_search_results_are_paged_without_counting_every_match(tenant_a):
+    _searchable(tenant_a, 27, "Mailbox quarantine")
+
+    first, first_counts = _list(tenant_a, "?view=all&q=quarantine")
+    second, _counts = _list(tenant_a, "?view=all&q=quarantine&page=2")
+
+    assert first_counts == []
+    assert len(first.context["page"].object_list) == 25
+    assert first.context["page"].has_next()
+    assert len(second.context["page"].object_list) == 2
+    assert not second.context["page"].has_next()
+    assert second.context["page"].has_previous()
+
+
+def test_a_nonsense_search_page_number_shows_the_first_page(tenant_a):
+    _searchable(tenant_a, 2, "Mailbox quarantine")
+
+    response, _counts = _list(tenant_a, "?view=all&q=quarantine&page=zz")
+
+    assert response.context["page"].number == 1
+    assert len(response.context["page"].object_list) == 2

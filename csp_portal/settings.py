@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -106,6 +107,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "csp_portal.accounts.middleware.StaffMfaMiddleware",
 ]
+
+# Forms render through the project's template settings, so templates/django/forms/ may
+# replace one of Django's widget templates (the select: options without an include each).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "csp_portal.urls"
 PARTNER_URLCONF = "csp_portal.urls_partner"

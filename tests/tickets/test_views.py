@@ -304,3 +304,28 @@ def test_one_message_s_markdown_does_not_carry_into_the_next():
 
     assert 'href="https://first.example/guide"' in first
     assert "first.example" not in second
+
+
+def test_the_timeline_names_statuses_priorities_and_people(tenant_a):
+    from django.utils import translation
+
+    ticket = TicketFactory(customer=tenant_a.customer)
+    agent = tenant_a.staff["helpdesk_agent"].user
+    agent.full_name = "Ada Agent"
+    agent.save()
+    services.ticket_change(
+        ticket=ticket,
+        acting_user=tenant_a.admin.user,
+        status=Ticket.Status.WAITING_ON_CUSTOMER,
+        priority=Ticket.Priority.URGENT,
+        assignee=agent,
+    )
+
+    with translation.override("en"):
+        page = tenant_a.client(tenant_a.admin.user).get(f"/staff/tickets/{ticket.pk}/")
+    timeline = page.content.decode().split('id="timeline-title"')[1].split("</ol>")[0]
+
+    assert "→ Waiting on customer" in timeline
+    assert "→ Urgent" in timeline
+    assert "→ Ada Agent" in timeline
+    assert "waiting_on_customer" not in timeline

@@ -27,6 +27,7 @@ from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from csp_portal import outbox
 from csp_portal.accounts.models import Holiday, Membership, Partner, Role, ServiceHours
 from csp_portal.accounts.tenancy import partner_scope
 from csp_portal.accounts.urls_util import partner_url
@@ -395,6 +396,8 @@ def tickets_auto_close(
     """Close the partner's tickets resolved at least N days ago (its desk setting): a
     customer's reply would have reopened them, so none came. A conditional update in batches;
     a ticket reopened meanwhile is left alone. Returns how many were closed."""
+    from .tasks import notify_ticket_event
+
     now = now or timezone.now()
     with partner_scope(partner):
         days = desk_settings(partner=partner).auto_close_after_days
@@ -413,7 +416,7 @@ def tickets_auto_close(
                 Ticket.objects.for_partner(partner).filter(
                     pk__in=ids, status=Status.RESOLVED
                 ).update(status=Status.CLOSED, closed_at=now, updated_at=now)
-                TicketEvent.objects.bulk_create(
+                events = TicketEvent.objects.bulk_create(
                     TicketEvent(
                         partner_id=partner.pk,
                         ticket_id=pk,
@@ -427,6 +430,14 @@ def tickets_auto_close(
                     )
                     for pk in ids
                 )
+                # The requester hears that the request is closed (after commit).
+                for event in events:
+                    outbox.enqueue(
+                        notify_ticket_event,
+                        partner_id=partner.pk,
+                        event_id=event.pk,
+                        audience="customer",
+                    )
         closed += len(ids)
         if len(ids) < batch_size:
             break

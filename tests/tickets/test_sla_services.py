@@ -404,6 +404,27 @@ def test_resolved_tickets_close_after_seven_days_not_before(desk, tenant_b, agen
     assert (event.ticket_id, event.actor_id, event.data["days"]) == (old.pk, None, 7)
 
 
+def test_the_requester_is_told_when_the_ticket_closes_by_itself(
+    desk, agent, django_capture_on_commit_callbacks
+):
+    from tests.tasks import drain_tasks, purge_tasks
+
+    ticket = _resolved(desk, agent, at("2026-03-02 10:00"))
+    purge_tasks()
+    mail.outbox.clear()
+    with (
+        time_machine.travel(at("2026-03-09 10:30"), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sla_services.tickets_auto_close(partner=desk.partner)
+    drain_tasks()
+
+    sent = [m for m in mail.outbox if m.to == [ticket.requester.email]]
+    assert len(sent) == 1
+    assert ticket.reference in sent[0].subject
+    assert "Closed" in sent[0].body
+
+
 def test_a_customer_reply_before_the_deadline_keeps_the_ticket_open(desk, agent):
     ticket = _resolved(desk, agent, at("2026-03-02 10:00"))
     with time_machine.travel(at("2026-03-08 10:00"), tick=False):

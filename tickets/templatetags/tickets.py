@@ -29,6 +29,7 @@ def event_change(event) -> str:
         TicketEvent.Kind.STATUS_CHANGED,
         TicketEvent.Kind.REOPENED,
         TicketEvent.Kind.CLOSED,
+        TicketEvent.Kind.AUTO_CLOSED,
     ):
         labels = dict(Ticket.Status.choices)
         if kind == TicketEvent.Kind.CLOSED:

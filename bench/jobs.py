@@ -37,8 +37,9 @@ class QueryCounter:
 
 def sweep() -> dict:
     """The collections sweep of every partner, in-process, as the daily fan-out would start
-    it (one `sweep_partner` per partner); reminders and Partner Center calls are queued on the
-    broker, not carried out."""
+    it (the partners with nothing to sweep recorded at once, then one `sweep_partner` per
+    partner with candidates); reminders and Partner Center calls are queued on the broker,
+    not carried out."""
     from django.db import connection
     from django.db.models import Count
     from django.utils import timezone
@@ -68,8 +69,12 @@ def sweep() -> dict:
     started = time.perf_counter()
     reminders = suspensions = 0
     with connection.execute_wrapper(counter):
-        for partner_id in partner_ids:
-            r, s = collections.sweep_partner(partner_id=partner_id, run_date=today)
+        to_sweep, empty = collections.partners_with_candidates(
+            [(partner_id, today) for partner_id in partner_ids]
+        )
+        collections.record_empty_runs(empty)
+        for partner_id, run_date in to_sweep:
+            r, s = collections.sweep_partner(partner_id=partner_id, run_date=run_date)
             reminders += r
             suspensions += s
     elapsed = time.perf_counter() - started

@@ -38,10 +38,12 @@ def policy_current(*, partner) -> CollectionPolicy | None:
     return CollectionPolicy.objects.for_partner(partner).order_by("-version").first()
 
 
+# An invoice with something left to pay.
+OPEN = Q(status__in=Invoice.OPEN_STATUSES, total__gt=F("amount_paid"))
+
+
 def open_invoices(*, partner):
-    return Invoice.objects.for_partner(partner).filter(
-        status__in=Invoice.OPEN_STATUSES, total__gt=F("amount_paid")
-    )
+    return Invoice.objects.for_partner(partner).filter(OPEN)
 
 
 def held_invoice_ids(*, partner, invoice_ids=None) -> set[int]:

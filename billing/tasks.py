@@ -26,11 +26,15 @@ from .partner_center import PartnerCenterClient, PartnerCenterError
 @shared_task
 def collections_fan_out() -> list[int]:
     """Hourly: start the sweep of every partner whose local day has reached the sweep hour
-    and has not been swept yet (so each partner is swept once a day, in its own time zone)."""
+    and has not been swept yet (so each partner is swept once a day, in its own time zone).
+    A partner with no invoice for the sweep to look at gets its (empty) run recorded here
+    instead of a sweep task. Returns the partners whose sweep was started."""
     due = collections.partners_due_for_sweep(hour=settings.COLLECTIONS_SWEEP_HOUR)
-    for partner_id, run_date in due:
+    to_sweep, empty = collections.partners_with_candidates(due)
+    collections.record_empty_runs(empty)
+    for partner_id, run_date in to_sweep:
         collections_sweep.delay(partner_id=partner_id, run_date=run_date.isoformat())
-    return [partner_id for partner_id, _day in due]
+    return [partner_id for partner_id, _day in to_sweep]
 
 
 @shared_task(acks_late=True)

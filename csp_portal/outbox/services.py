@@ -13,6 +13,12 @@
    that are due, in batches locked with `FOR UPDATE SKIP LOCKED`, so several relays and the
    immediate publish never send one row twice.
 
+`enqueue_many(calls)` is for work that asks for many tasks at once (the collections sweep's
+reminders and suspensions): one INSERT for all the rows and, after commit, one broker message
+(`outbox_publish`) that has a worker publish them, instead of a publish per row in the caller.
+The rows are ordinary outbox rows: what that message does not publish (the broker was down,
+the worker died) the relay does.
+
 Delivery is at least once: a crash between the broker accepting a message and the row being
 marked sent sends it again later. Every task is idempotent (the house rule), so that is safe.
 
@@ -26,6 +32,7 @@ broker at once: they wait here and the relay publishes them when they are due.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -38,6 +45,7 @@ from .models import OutboxMessage
 logger = logging.getLogger("csp_portal.outbox")
 
 RELAY_BATCH_SIZE = 100
+PUBLISH_TASK = "csp_portal.outbox.tasks.outbox_publish"
 
 
 def broker_max_eta() -> timedelta:
@@ -74,6 +82,38 @@ def enqueue(
         message_id = message.pk
         transaction.on_commit(lambda: publish(message_id), robust=True)
     return message
+
+
+def enqueue_many(calls: Iterable[tuple[object, dict]]) -> list[int]:
+    """Record several tasks, each `(task or task name, JSON kwargs)` to run now, in the caller's
+    transaction with one INSERT; after commit one broker message has a worker publish them all
+    (`publish_many`). Returns the rows' ids."""
+    now = timezone.now()
+    messages = [
+        OutboxMessage(task=_task_name(task), kwargs=kwargs, available_at=now)
+        for task, kwargs in calls
+    ]
+    if not messages:
+        return []
+    OutboxMessage.objects.bulk_create(messages)
+    message_ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: _hand_to_worker(message_ids), robust=True)
+    return message_ids
+
+
+def _hand_to_worker(message_ids: list[int]) -> None:
+    """Ask a worker to publish these rows. Not itself an outbox row: if the broker refuses it,
+    the rows stay pending and the relay publishes them."""
+    from csp_portal.celery import app
+
+    try:
+        app.send_task(PUBLISH_TASK, kwargs={"message_ids": message_ids}, retry=False)
+    except Exception as error:  # noqa: BLE001 - any broker failure leaves the rows pending
+        logger.warning(
+            "outbox: %s rows not handed to a worker yet (%s); the relay will",
+            len(message_ids),
+            error,
+        )
 
 
 def _send(message: OutboxMessage, now: datetime) -> None:
@@ -114,6 +154,42 @@ def publish(message_id: int) -> bool:
         return True
 
 
+def _send_locked(batch: list[OutboxMessage], now: datetime) -> tuple[int, Exception | None]:
+    """Send rows the caller holds locked, in order, and mark the sent ones in one UPDATE; stop
+    at the first broker error (recorded on its row). Returns (sent, the error or None)."""
+    sent: list[int] = []
+    failed = None
+    for message in batch:
+        try:
+            _send(message, now)
+        except Exception as error:  # noqa: BLE001 - any broker failure leaves the row pending
+            failed = error
+            _record_failure(message.pk, error)
+            break
+        sent.append(message.pk)
+    if sent:
+        OutboxMessage.objects.filter(pk__in=sent).update(
+            sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+    return len(sent), failed
+
+
+def publish_many(message_ids: list[int]) -> int:
+    """Send these rows now, those still pending and not held by a relay, in one transaction
+    (what `enqueue_many` hands to a worker). Returns how many were sent."""
+    now = timezone.now()
+    with transaction.atomic():
+        batch = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=message_ids, sent_at__isnull=True)
+            .order_by("pk")
+        )
+        sent, failed = _send_locked(batch, now)
+    if failed is not None:
+        logger.warning("outbox: published %s, then broker error %s; the relay will", sent, failed)
+    return sent
+
+
 def relay_pending(*, batch_size: int = RELAY_BATCH_SIZE, max_batches: int | None = None) -> int:
     """Publish due pending rows, oldest first, a batch per transaction; stop at the first
     broker error (the broker is down: the next run tries again). Returns how many were sent."""
@@ -130,21 +206,8 @@ def relay_pending(*, batch_size: int = RELAY_BATCH_SIZE, max_batches: int | None
             )
             if not batch:
                 break
-            sent: list[int] = []
-            failed = None
-            for message in batch:
-                try:
-                    _send(message, now)
-                except Exception as error:  # noqa: BLE001
-                    failed = error
-                    _record_failure(message.pk, error)
-                    break
-                sent.append(message.pk)
-            if sent:
-                OutboxMessage.objects.filter(pk__in=sent).update(
-                    sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
-                )
-            sent_total += len(sent)
+            sent, failed = _send_locked(batch, now)
+            sent_total += sent
         if failed is not None:
             logger.warning("outbox relay stopped after %s: broker error %s", sent_total, failed)
             break

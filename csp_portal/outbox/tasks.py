@@ -1,4 +1,5 @@
-"""Beat tasks of the outbox: the relay (every few seconds) and the daily clean-up."""
+"""Tasks of the outbox: publishing the rows of one `enqueue_many`, and the beat tasks (the
+relay, every few seconds, and the daily clean-up)."""
 
 from datetime import timedelta
 
@@ -6,6 +7,11 @@ from celery import shared_task
 from django.conf import settings
 
 from . import services
+
+
+@shared_task(ignore_result=True)
+def outbox_publish(*, message_ids: list[int]) -> int:
+    return services.publish_many(message_ids)
 
 
 @shared_task(ignore_result=True)

@@ -1,7 +1,8 @@
 """The collections sweep: reminder steps on the right day in the partner's time zone, each
 once; suspension only after the final notice and the grace period, never on a disputed
 invoice or below the minimum; payment reinstates; re-runs and crashes change nothing twice;
-bounded queries."""
+bounded queries; a batch's Celery work handed to the broker in one message; the fan-out
+skips partners with nothing to sweep."""
 
 import datetime
 from decimal import Decimal
@@ -20,11 +21,21 @@ from billing.models import (
     ReminderSent,
     Subscription,
     Suspension,
+    SweepRun,
 )
 from billing.tasks import collections_fan_out
+from csp_portal import outbox
+from csp_portal.outbox.models import OutboxMessage
+from csp_portal.outbox.services import publish_many
 from tests.billing.conftest import run_tasks
-from tests.factories.billing import InvoiceFactory, PolicyFactory, SubscriptionFactory
-from tests.tasks import drain_tasks
+from tests.factories import CustomerFactory
+from tests.factories.billing import (
+    InvoiceFactory,
+    PolicyFactory,
+    ReminderFactory,
+    SubscriptionFactory,
+)
+from tests.tasks import drain_tasks, purge_tasks
 
 DUE = datetime.date(2026, 1, 31)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_queue")]
@@ -289,6 +300,145 @@ def test_the_sweep_costs_the_same_queries_at_two_sizes(tenant_a, tenant_b):
 
     assert small[0] == large[0]
     assert small[1] == large[1] == 1
+
+
+def _book(tenant, customers: int):
+    """`customers` customers of the tenant, each with two invoices due on DUE: one whose final
+    notice went out on day 14 (so day 21 suspends the customer's subscription), one not yet
+    reminded (so day 21 sends its final notice)."""
+    PolicyFactory(partner=tenant.partner)
+    for n in range(customers):
+        customer = CustomerFactory(
+            partner=tenant.partner, billing_email=f"ap{n}@{tenant.partner.slug}.example"
+        )
+        subscription = SubscriptionFactory(customer=customer)
+        noticed = InvoiceFactory(customer=customer, due_date=DUE, lines=subscription)
+        ReminderFactory(invoice=noticed, sent_on=_day(14))
+        InvoiceFactory(customer=customer, due_date=DUE, lines=subscription)
+
+
+def test_a_partners_sweep_costs_the_same_queries_at_two_sizes(tenant_a, tenant_b):
+    def measure(tenant, customers):
+        _book(tenant, customers)
+        with CaptureQueriesContext(connection) as queries:
+            done = collections.sweep_partner(partner_id=tenant.partner.pk, run_date=_day(21))
+        return len(queries), done
+
+    small = measure(tenant_a, 3)
+    large = measure(tenant_b, 30)
+
+    assert small == (small[0], (3, 3))
+    assert large == (large[0], (30, 30))
+    # The sweep's own 13 (scope, policy, candidates, two reads for suspensions, the customers'
+    # lock and two re-reads, two inserts, events, outbox, run), and inside the test's
+    # transaction a savepoint and its release and the outer scope read and restored.
+    assert small[0] == large[0] == 17
+
+
+def test_a_batch_hands_its_work_to_the_broker_in_one_message(tenant_a, tenant_b, partner_center):
+    _book(tenant_a, 3)
+    _book(tenant_b, 1)
+    for subscription in Subscription.objects.for_partner(tenant_a.partner):
+        partner_center.add_subscription(
+            subscription.customer.microsoft_tenant_id, subscription.partner_center_id
+        )
+
+    _sweep(tenant_a, 21, drain=False, batch_size=4)
+    handed = drain_tasks(run=False)
+    rows = OutboxMessage.objects.order_by("pk")
+    for _name, kwargs in handed:
+        publish_many(kwargs["message_ids"])
+    published = drain_tasks(run=False)
+
+    # Six invoices in batches of four: two batches, each one broker message for its rows.
+    assert [name for name, _kwargs in handed] == ["csp_portal.outbox.tasks.outbox_publish"] * 2
+    assert sorted(i for _n, kwargs in handed for i in kwargs["message_ids"]) == [
+        row.pk for row in rows
+    ]
+    assert (
+        sorted(row.task for row in rows)
+        == ["billing.tasks.reminder_email"] * 3 + ["billing.tasks.suspension_sync"] * 3
+    )
+    assert [(name, kwargs) for name, kwargs in published] == [
+        (row.task, row.kwargs) for row in rows
+    ]
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_batched_work_delivers_each_reminder_and_suspension_once(
+    tenant_a, tenant_b, partner_center
+):
+    _book(tenant_a, 3)
+    _book(tenant_b, 1)
+    for subscription in Subscription.objects.for_partner(tenant_a.partner):
+        partner_center.add_subscription(
+            subscription.customer.microsoft_tenant_id, subscription.partner_center_id
+        )
+
+    _sweep(tenant_a, 21, batch_size=2)
+    _sweep(tenant_a, 21, batch_size=2)  # a re-run of the day
+
+    finals = ReminderSent.objects.for_partner(tenant_a.partner).filter(sent_on=_day(21))
+    assert finals.count() == 3
+    assert sorted(m.subject for m in mail.outbox) == sorted(
+        f"Final notice: invoice {r.invoice.number} from Alpha" for r in finals
+    )
+    assert all(r.emailed_at is not None for r in finals)
+    suspensions = Suspension.objects.for_partner(tenant_a.partner)
+    assert set(suspensions.values_list("state", flat=True)) == {Suspension.State.APPLIED}
+    assert suspensions.count() == len(partner_center.patches()) == 3
+    assert ReminderSent.objects.for_partner(tenant_b.partner).filter(sent_on=_day(21)).count() == 0
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_the_relay_delivers_a_batch_whose_hand_off_was_lost(tenant_a, tenant_b):
+    _book(tenant_a, 2)
+    _book(tenant_b, 1)
+
+    _sweep(tenant_a, 21, drain=False)
+    purge_tasks()  # the hand-off message never reaches a worker
+    relayed = outbox.relay_pending()
+    run_tasks()
+
+    assert relayed == 4
+    assert len(mail.outbox) == 2
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_fan_out_skips_partners_with_nothing_to_sweep(tenant_a, tenant_b):
+    (invoice_a,), _sub = _setup(tenant_a, 1)
+    PolicyFactory(partner=tenant_b.partner)
+    InvoiceFactory(customer=tenant_b.customer, due_date=_day(30))  # its first step is day 27
+    idle = CustomerFactory().partner  # no policy: nothing to follow
+
+    # 07:00 UTC on day 1 (both partners in UTC): past the sweep hour.
+    with time_machine.travel(datetime.datetime(2026, 2, 1, 7, tzinfo=datetime.UTC)):
+        started = collections_fan_out.apply().get()
+        sent = drain_tasks(run=False)
+        again = collections_fan_out.apply().get()
+
+    assert started == [tenant_a.partner.pk]
+    assert sent == [
+        (
+            "billing.tasks.collections_sweep",
+            {"partner_id": tenant_a.partner.pk, "run_date": "2026-02-01"},
+        )
+    ]
+    assert again == [tenant_a.partner.pk]  # its sweep has not run yet
+    run_b = SweepRun.objects.for_partner(tenant_b.partner).get()
+    assert (run_b.run_date, run_b.reminders, run_b.suspensions) == (_day(1), 0, 0)
+    assert run_b.finished_at is not None
+    assert not SweepRun.objects.for_partner(idle).exists()
+
+    with time_machine.travel(datetime.datetime(2026, 2, 1, 8, tzinfo=datetime.UTC)):
+        collections_fan_out.apply()
+        run_tasks()
+        last = collections_fan_out.apply().get()
+
+    assert _steps(invoice_a) == [1]
+    run_a = SweepRun.objects.for_partner(tenant_a.partner).get()
+    assert (run_a.run_date, run_a.reminders, run_a.finished_at is not None) == (_day(1), 1, True)
+    assert last == []
 
 
 def test_four_eyes_suspensions_wait_for_a_second_person(tenant_a, tenant_b, partner_center):

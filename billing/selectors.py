@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Lower
+from django.db.models.lookups import IsNull
 
 from csp_portal.accounts.models import Customer
 
@@ -62,12 +83,12 @@ def customer_overdue_total(*, partner, customer_id, today: date, currency=None) 
     return invoices.aggregate(total=Coalesce(Sum(BALANCE), ZERO))["total"]
 
 
-def _bucket_filter(key, low, high, today):
+def _bucket_filter(key, low, high, today, field: str = "due_date"):
     if low is None:
-        return Q(due_date__gte=today)
-    q = Q(due_date__lte=today - timedelta(days=low))
+        return Q(**{f"{field}__gte": today})
+    q = Q(**{f"{field}__lte": today - timedelta(days=low)})
     if high is not None:
-        q &= Q(due_date__gte=today - timedelta(days=high))
+        q &= Q(**{f"{field}__gte": today - timedelta(days=high)})
     return q
 
 
@@ -102,103 +123,205 @@ def bucket_of(days_overdue: int) -> str:
     return "current"
 
 
+ACCOUNTS_PER_PAGE = 50
+_ACCOUNT_ORDER = {
+    "amount": ("-overdue", "oldest_due", "customer_id"),
+    "oldest": ("oldest_due", "-overdue", "customer_id"),
+    "name": (Lower("customer__company_name"), "customer_id"),
+}
+
+
 @dataclass
 class AccountRow:
-    customer: Customer
+    customer_id: int
+    company_name: str
     overdue: Decimal
-    oldest_due: date | None
+    oldest_due: date
     days_overdue: int
     bucket: str
     currency: str
     status: str = ""
     next_step: str = ""
     next_date: date | None = None
-    invoices: list = field(default_factory=list)
-
-
-def next_step_for(*, invoice: Invoice, policy: CollectionPolicy | None, sent_steps, held: bool):
-    """The invoice's next collection action and its date: a reminder step, the suspension
-    after the final notice, or nothing (on hold, no policy)."""
-    if policy is None or held:
-        return "", None
-    final = next((r for r in sent_steps if r.is_final_notice), None)
-    if final is not None:
-        return "suspension", final.sent_on + timedelta(days=policy.grace_days)
-    done = max((r.step for r in sent_steps), default=None)
-    for step in policy.reminder_steps:
-        if done is None or step > done:
-            kind = "final_notice" if step == policy.final_notice_day else "reminder"
-            return kind, invoice.due_date + timedelta(days=step)
-    return "", None
 
 
 def overdue_accounts(
     *, partner, today: date, currency: str, sort: str = "amount", bucket: str = ""
-) -> list[AccountRow]:
-    """Customers with overdue invoices, with their status and next collection step, in a
-    fixed number of queries."""
-    policy = policy_current(partner=partner)
-    invoices = list(
+):
+    """Customers with invoices overdue in `currency`, one row each (`customer_id`,
+    `customer__company_name`, `overdue` total, `oldest_due` date), aggregated, filtered by the
+    aging bucket of the oldest invoice and sorted in the database: a page of it is a count and
+    the page, whatever the size of the overdue book."""
+    accounts = (
         open_invoices(partner=partner)
         .filter(currency=currency, due_date__lt=today)
-        .select_related("customer")
-        .order_by("due_date", "pk")
+        .values("customer_id", "customer__company_name")
+        .annotate(overdue=Sum(BALANCE), oldest_due=Min("due_date"))
     )
-    ids = [invoice.pk for invoice in invoices]
-    held = held_invoice_ids(partner=partner, invoice_ids=ids)
-    reminders: dict[int, list[ReminderSent]] = {}
-    for reminder in ReminderSent.objects.for_partner(partner).filter(invoice_id__in=ids):
-        reminders.setdefault(reminder.invoice_id, []).append(reminder)
-    suspended = set(
-        Suspension.objects.for_partner(partner)
-        .filter(state__in=Suspension.OPEN_STATES)
-        .values_list("customer_id", flat=True)
+    if bucket:
+        bounds = {key: (low, high) for key, _label, low, high in BUCKETS}.get(bucket)
+        if bounds is None:
+            return accounts.none()
+        accounts = accounts.filter(_bucket_filter(bucket, *bounds, today, field="oldest_due"))
+    return accounts.order_by(*_ACCOUNT_ORDER.get(sort, _ACCOUNT_ORDER["amount"]))
+
+
+def overdue_accounts_page(
+    *,
+    partner,
+    today: date,
+    currency: str,
+    policy: CollectionPolicy | None,
+    sort: str = "amount",
+    bucket: str = "",
+    page=None,
+    per_page: int = ACCOUNTS_PER_PAGE,
+) -> Page:
+    """One page of `overdue_accounts`, its rows as `AccountRow`s with their status and next
+    collection step: three queries (count, page, the page's details)."""
+    accounts = overdue_accounts(
+        partner=partner, today=today, currency=currency, sort=sort, bucket=bucket
     )
-    rows: dict[int, AccountRow] = {}
-    for invoice in invoices:
-        row = rows.get(invoice.customer_id)
-        if row is None:
-            row = rows[invoice.customer_id] = AccountRow(
-                customer=invoice.customer,
-                overdue=ZERO,
-                oldest_due=invoice.due_date,
-                days_overdue=invoice.days_overdue(today),
-                bucket=bucket_of(invoice.days_overdue(today)),
-                currency=currency,
-            )
-        row.overdue += invoice.balance
-        row.invoices.append(invoice)
-        sent = reminders.get(invoice.pk, [])
-        kind, when = next_step_for(
-            invoice=invoice, policy=policy, sent_steps=sent, held=invoice.pk in held
-        )
-        if when is not None and (row.next_date is None or when < row.next_date):
-            row.next_step, row.next_date = kind, when
-        status = (
-            "on_hold"
-            if invoice.pk in held
-            else "final_notice"
-            if any(r.is_final_notice for r in sent)
-            else "reminded"
-            if sent
-            else ""
-        )
-        if _STATUS_RANK[status] > _STATUS_RANK[row.status]:
-            row.status = status
-    for row in rows.values():
-        if row.customer.pk in suspended:
-            row.status = "suspended"
-    result = [row for row in rows.values() if not bucket or row.bucket == bucket]
-    if sort == "oldest":
-        result.sort(key=lambda row: (row.oldest_due, -row.overdue))
-    elif sort == "name":
-        result.sort(key=lambda row: row.customer.company_name.lower())
-    else:
-        result.sort(key=lambda row: (-row.overdue, row.oldest_due))
+    result = Paginator(accounts, per_page).get_page(page)
+    result.object_list = account_rows(
+        partner=partner,
+        accounts=list(result.object_list),
+        today=today,
+        currency=currency,
+        policy=policy,
+    )
     return result
 
 
-_STATUS_RANK = {"": 0, "reminded": 1, "final_notice": 2, "on_hold": 3, "suspended": 4}
+def _plus_days(expression, days: int):
+    return ExpressionWrapper(expression + Value(days), output_field=DateField())
+
+
+def _next_step_aggregates(policy: CollectionPolicy | None) -> dict:
+    """Per customer, the earliest next collection action of its invoices: `next_step_date`
+    and `next_step`, its kind (`reminder`, `final_notice` or `suspension`; on a tie, that of
+    the oldest invoice). An invoice's next action is the suspension after the final notice and
+    the grace period, else the first reminder step after the last one sent; none while it is
+    on hold. Nothing without a policy. Needs the invoices annotated with `is_held`,
+    `latest_step` and `final_sent_on`."""
+    if policy is None:
+        return {}
+    dates = [
+        When(is_held=True, then=Value(None, output_field=DateField())),
+        When(
+            final_sent_on__isnull=False,
+            then=_plus_days(F("final_sent_on"), policy.grace_days),
+        ),
+    ]
+    kinds = [
+        When(is_held=True, then=Value(None)),
+        When(final_sent_on__isnull=False, then=Value("suspension")),
+    ]
+    for index, step in enumerate(policy.reminder_steps):
+        kind = Value("final_notice" if step == policy.final_notice_day else "reminder")
+        not_sent = Q(latest_step__lt=step)
+        if index == 0:
+            not_sent |= Q(latest_step__isnull=True)
+        dates.append(When(not_sent, then=_plus_days(F("due_date"), step)))
+        kinds.append(When(not_sent, then=kind))
+    next_date = Case(*dates, default=None, output_field=DateField())
+    next_kind = Cast(Case(*kinds, default=None, output_field=CharField()), TextField())
+    return {
+        "next_step_date": Min(next_date),
+        "next_step": Func(
+            ArrayAgg(
+                next_kind,
+                filter=IsNull(next_date, False),
+                order_by=(next_date, "due_date", "pk"),
+            ),
+            template="(%(expressions)s)[1]",
+            output_field=CharField(),
+        ),
+    }
+
+
+def account_rows(
+    *,
+    partner,
+    accounts: list[dict],
+    today: date,
+    currency: str,
+    policy: CollectionPolicy | None,
+) -> list[AccountRow]:
+    """`overdue_accounts` rows completed with what their overdue invoices are at (one query
+    for all of them, one row per customer): the status (suspended, on hold, final notice,
+    reminded) and the earliest next collection step."""
+    if not accounts:
+        return []
+    reminders = ReminderSent.objects.for_partner(partner).filter(invoice=OuterRef("pk"))
+    invoices = (
+        open_invoices(partner=partner)
+        .filter(
+            customer_id__in=[row["customer_id"] for row in accounts],
+            currency=currency,
+            due_date__lt=today,
+        )
+        .annotate(
+            is_held=Exists(
+                InvoiceHold.objects.for_partner(partner).filter(
+                    invoice=OuterRef("pk"), released_at__isnull=True
+                )
+            ),
+            latest_step=Subquery(reminders.order_by("-step").values("step")[:1]),
+            final_sent_on=Subquery(
+                reminders.filter(is_final_notice=True)
+                .order_by("sent_on", "step")
+                .values("sent_on")[:1]
+            ),
+        )
+    )
+    details = {
+        row["customer_id"]: row
+        for row in invoices.values("customer_id")
+        .annotate(
+            **_next_step_aggregates(policy),
+            on_hold=Count("pk", filter=Q(is_held=True)),
+            final_notices=Count("pk", filter=Q(is_held=False, final_sent_on__isnull=False)),
+            reminded=Count("pk", filter=Q(is_held=False, latest_step__isnull=False)),
+            is_suspended=Exists(
+                Suspension.objects.for_partner(partner).filter(
+                    customer_id=OuterRef("customer_id"), state__in=Suspension.OPEN_STATES
+                )
+            ),
+        )
+        .order_by()
+    }
+    rows = []
+    for account in accounts:
+        detail = details.get(account["customer_id"], {})
+        days = (today - account["oldest_due"]).days
+        rows.append(
+            AccountRow(
+                customer_id=account["customer_id"],
+                company_name=account["customer__company_name"],
+                overdue=account["overdue"],
+                oldest_due=account["oldest_due"],
+                days_overdue=days,
+                bucket=bucket_of(days),
+                currency=currency,
+                status=_account_status(detail),
+                next_step=detail.get("next_step") or "",
+                next_date=detail.get("next_step_date"),
+            )
+        )
+    return rows
+
+
+def _account_status(detail: dict) -> str:
+    if detail.get("is_suspended"):
+        return "suspended"
+    if detail.get("on_hold"):
+        return "on_hold"
+    if detail.get("final_notices"):
+        return "final_notice"
+    if detail.get("reminded"):
+        return "reminded"
+    return ""
 
 
 def customer_account(*, partner, customer: Customer) -> dict:

@@ -4,6 +4,7 @@ account, the collection policy, imports) and the customer's invoices, statement 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -58,7 +59,17 @@ class OverdueDashboardView(BillingStaffMixin, TemplateView):
         currency = (self.request.GET.get("currency") or self.partner.currency).upper()[:3]
         sort = self.request.GET.get("sort", "amount")
         bucket = self.request.GET.get("bucket", "")
+        policy = selectors.policy_current(partner=self.partner)
         buckets = selectors.aging(partner=self.partner, today=today, currency=currency)
+        page = selectors.overdue_accounts_page(
+            partner=self.partner,
+            today=today,
+            currency=currency,
+            policy=policy,
+            sort=sort,
+            bucket=bucket,
+            page=self.request.GET.get("page"),
+        )
         context.update(
             today=today,
             currency=currency,
@@ -66,10 +77,11 @@ class OverdueDashboardView(BillingStaffMixin, TemplateView):
             bucket=bucket,
             buckets=buckets,
             chart=aging_svg(buckets, currency=currency),
-            accounts=selectors.overdue_accounts(
-                partner=self.partner, today=today, currency=currency, sort=sort, bucket=bucket
-            ),
-            policy=selectors.policy_current(partner=self.partner),
+            page=page,
+            accounts=page.object_list,
+            # The list's filters, kept by the page links.
+            query=urlencode({"sort": sort, "bucket": bucket, "currency": currency}),
+            policy=policy,
         )
         return context
 

@@ -218,6 +218,15 @@ class SweepRun(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["partner", "run_date"], name="sweep_once_per_day")
         ]
+        # The hourly fan-out reads the last two days' finished runs of every partner: without
+        # this it would scan a row per partner per day of history.
+        indexes = [
+            models.Index(
+                fields=["run_date"],
+                condition=models.Q(finished_at__isnull=False),
+                name="sweeprun_finished_by_day",
+            )
+        ]
 
 
 class BillingInquiry(TenantModel):

@@ -6,29 +6,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    Case,
-    CharField,
     Count,
-    DateField,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
-    TextField,
-    Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce, Lower
-from django.db.models.lookups import IsNull
+from django.db.models.functions import Coalesce, Lower
 
 from csp_portal.accounts.models import Customer
 
@@ -193,51 +184,20 @@ def overdue_accounts_page(
     return result
 
 
-def _plus_days(expression, days: int):
-    return ExpressionWrapper(expression + Value(days), output_field=DateField())
-
-
-def _next_step_aggregates(policy: CollectionPolicy | None) -> dict:
-    """Per customer, the earliest next collection action of its invoices: `next_step_date`
-    and `next_step`, its kind (`reminder`, `final_notice` or `suspension`; on a tie, that of
-    the oldest invoice). An invoice's next action is the suspension after the final notice and
-    the grace period, else the first reminder step after the last one sent; none while it is
-    on hold. Nothing without a policy. Needs the invoices annotated with `is_held`,
-    `latest_step` and `final_sent_on`."""
-    if policy is None:
-        return {}
-    dates = [
-        When(is_held=True, then=Value(None, output_field=DateField())),
-        When(
-            final_sent_on__isnull=False,
-            then=_plus_days(F("final_sent_on"), policy.grace_days),
-        ),
-    ]
-    kinds = [
-        When(is_held=True, then=Value(None)),
-        When(final_sent_on__isnull=False, then=Value("suspension")),
-    ]
-    for index, step in enumerate(policy.reminder_steps):
-        kind = Value("final_notice" if step == policy.final_notice_day else "reminder")
-        not_sent = Q(latest_step__lt=step)
-        if index == 0:
-            not_sent |= Q(latest_step__isnull=True)
-        dates.append(When(not_sent, then=_plus_days(F("due_date"), step)))
-        kinds.append(When(not_sent, then=kind))
-    next_date = Case(*dates, default=None, output_field=DateField())
-    next_kind = Cast(Case(*kinds, default=None, output_field=CharField()), TextField())
-    return {
-        "next_step_date": Min(next_date),
-        "next_step": Func(
-            ArrayAgg(
-                next_kind,
-                filter=IsNull(next_date, False),
-                order_by=(next_date, "due_date", "pk"),
-            ),
-            template="(%(expressions)s)[1]",
-            output_field=CharField(),
-        ),
-    }
+def _next_action(invoice: dict, policy: CollectionPolicy | None) -> tuple[date, str] | None:
+    """An overdue invoice's next collection action (date, kind): none while it is on hold;
+    the suspension after the final notice and the grace period; else the first reminder step
+    after the last one sent (`final_notice` on the policy's final-notice day)."""
+    if policy is None or invoice["is_held"]:
+        return None
+    if invoice["final_sent_on"] is not None:
+        return invoice["final_sent_on"] + timedelta(days=policy.grace_days), "suspension"
+    latest = invoice["latest_step"]
+    for step in policy.reminder_steps:
+        if latest is None or latest < step:
+            kind = "final_notice" if step == policy.final_notice_day else "reminder"
+            return invoice["due_date"] + timedelta(days=step), kind
+    return None
 
 
 def account_rows(
@@ -248,9 +208,11 @@ def account_rows(
     currency: str,
     policy: CollectionPolicy | None,
 ) -> list[AccountRow]:
-    """`overdue_accounts` rows completed with what their overdue invoices are at (one query
-    for all of them, one row per customer): the status (suspended, on hold, final notice,
-    reminded) and the earliest next collection step."""
+    """`overdue_accounts` rows completed with what their overdue invoices are at: the status
+    (suspended, on hold, final notice, reminded) and the earliest next collection step (on a
+    tie, that of the oldest invoice). One query reads the page's customers' overdue invoices
+    with their hold, last step and final notice; the rest is worked out here, over at most a
+    page of customers' invoices (a query computing it in SQL cost more to build than to run)."""
     if not accounts:
         return []
     reminders = ReminderSent.objects.for_partner(partner).filter(invoice=OuterRef("pk"))
@@ -273,24 +235,40 @@ def account_rows(
                 .order_by("sent_on", "step")
                 .values("sent_on")[:1]
             ),
-        )
-    )
-    details = {
-        row["customer_id"]: row
-        for row in invoices.values("customer_id")
-        .annotate(
-            **_next_step_aggregates(policy),
-            on_hold=Count("pk", filter=Q(is_held=True)),
-            final_notices=Count("pk", filter=Q(is_held=False, final_sent_on__isnull=False)),
-            reminded=Count("pk", filter=Q(is_held=False, latest_step__isnull=False)),
             is_suspended=Exists(
                 Suspension.objects.for_partner(partner).filter(
                     customer_id=OuterRef("customer_id"), state__in=Suspension.OPEN_STATES
                 )
             ),
         )
-        .order_by()
-    }
+        .values(
+            "pk",
+            "customer_id",
+            "due_date",
+            "is_held",
+            "latest_step",
+            "final_sent_on",
+            "is_suspended",
+        )
+        .order_by("due_date", "pk")  # so the first of equal next dates is the oldest invoice
+    )
+    details: dict[int, dict] = {}
+    for invoice in invoices:
+        detail = details.setdefault(
+            invoice["customer_id"],
+            {"on_hold": 0, "final_notices": 0, "reminded": 0, "is_suspended": False},
+        )
+        detail["is_suspended"] |= invoice["is_suspended"]
+        if invoice["is_held"]:
+            detail["on_hold"] += 1
+        else:
+            detail["final_notices"] += invoice["final_sent_on"] is not None
+            detail["reminded"] += invoice["latest_step"] is not None
+        action = _next_action(invoice, policy)
+        if action is not None and (
+            "next_step_date" not in detail or action[0] < detail["next_step_date"]
+        ):
+            detail["next_step_date"], detail["next_step"] = action
     rows = []
     for account in accounts:
         detail = details.get(account["customer_id"], {})

@@ -35,6 +35,35 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+def undo_sweep() -> None:
+    """A database kept from an earlier run (BENCH_REUSE): what that run's sweep did."""
+    from django.utils import timezone
+
+    from billing.models import BillingEvent, ReminderSent, Suspension, SweepRun
+    from csp_portal.accounts.tenancy import partner_scope
+
+    with partner_scope(None, bypass=True):
+        ReminderSent.objects.unscoped().filter(sent_on=timezone.localdate()).delete()
+        for model in (Suspension, SweepRun, BillingEvent):
+            model.objects.unscoped().all().delete()
+
+
+def undo_import() -> None:
+    """A database kept from an earlier run (BENCH_REUSE): what that run's import added to
+    partner 1 (its invoices would otherwise swell the open book the pages are measured on)."""
+    from billing.models import Invoice, InvoiceLine, ReconciliationImport, Subscription
+    from csp_portal.accounts.tenancy import partner_scope
+
+    with partner_scope(1):
+        imported = Invoice.objects.for_partner(1).filter(partner_center_invoice__startswith="G")
+        InvoiceLine.objects.for_partner(1).filter(invoice__in=imported).delete()
+        imported.delete()
+        Subscription.objects.for_partner(1).filter(
+            partner_center_id__startswith="00000000-0000-0001-"
+        ).delete()
+        ReconciliationImport.objects.for_partner(1).all().delete()
+
+
 def sweep() -> dict:
     """The collections sweep of every partner, in-process, as the daily fan-out would start
     it (the partners with nothing to sweep recorded at once, then one `sweep_partner` per
@@ -50,13 +79,8 @@ def sweep() -> dict:
     from csp_portal.accounts.tenancy import partner_scope
 
     today = timezone.localdate()
+    undo_sweep()
     with partner_scope(None, bypass=True):
-        # A database kept from an earlier run (BENCH_REUSE): undo that run's sweep first.
-        from billing.models import BillingEvent, ReminderSent, Suspension, SweepRun
-
-        ReminderSent.objects.unscoped().filter(sent_on=today).delete()
-        for model in (Suspension, SweepRun, BillingEvent):
-            model.objects.unscoped().all().delete()
         open_count = Invoice.objects.unscoped().filter(status__in=Invoice.OPEN_STATUSES).count()
         overdue = (
             Invoice.objects.unscoped()
@@ -214,20 +238,11 @@ def import_file(lines: int) -> dict:
     partner 1 would upload it."""
     from django.db import connection
 
-    from billing.models import Invoice, InvoiceLine, ReconciliationImport, Subscription
     from billing.reconciliation import reconciliation_import
     from csp_portal.accounts.models import Partner
     from csp_portal.accounts.tenancy import partner_scope
 
-    with partner_scope(1):
-        # A database kept from an earlier run (BENCH_REUSE): undo that run's import first.
-        imported = Invoice.objects.for_partner(1).filter(partner_center_invoice__startswith="G")
-        InvoiceLine.objects.for_partner(1).filter(invoice__in=imported).delete()
-        imported.delete()
-        Subscription.objects.for_partner(1).filter(
-            partner_center_id__startswith="00000000-0000-0001-"
-        ).delete()
-        ReconciliationImport.objects.for_partner(1).all().delete()
+    undo_import()
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "reconciliation.csv")
         size = write_reconciliation(path, lines)

@@ -59,6 +59,11 @@ def prepare(size: str, config: Config) -> dict:
     if config.reuse and found and found.get("sizes") == wanted["sizes"]:
         log(f"{name}: reusing the seeded database ({sizes}); applying new migrations")
         call_command("migrate", verbosity=0, interactive=False)
+        from .jobs import undo_import, undo_sweep
+
+        # The pages are measured on the data as seeded, not on the last run's jobs' output.
+        undo_import()
+        undo_sweep()
         with connection.cursor() as cursor:
             # A migration may have rewritten rows (dead tuples, a stale visibility map that
             # would keep index-only scans from being index-only): as after a fresh load.

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -34,6 +35,8 @@ BIN = Path(sys.executable).parent
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
 PARTNER_PREFIX = "/p/bench-0001"
 SEARCH_QUERY = "quarantine"
+# Pages also loaded by a single client (their latency without queueing).
+ONE_CLIENT_PAGES = ("search",)
 
 
 def log(message: str) -> None:
@@ -306,7 +309,7 @@ class RssWatch:
 def wrk(port: int, page: dict, config: Config) -> dict:
     command = [
         shutil.which("wrk") or "wrk",
-        "-t2",
+        f"-t{min(2, config.connections)}",
         f"-c{config.connections}",
         f"-d{config.duration}s",
         "--timeout",
@@ -348,6 +351,9 @@ def load(size: str, config: Config, login: dict) -> dict:
             with RssWatch(server.pid) as watch:
                 result |= wrk(port, page, config)
             result["worker_peak_rss_mb"] = round(watch.peak / 2**20, 1)
+            if name in ONE_CLIENT_PAGES:
+                # The search itself, without waiting behind seven other clients' requests.
+                result["one_client"] = wrk(port, page, replace(config, connections=1))
             results[name] = result
             log(
                 f"{size} {name}: {result['rps']} req/s, p50 {result['p50_ms']} ms, "

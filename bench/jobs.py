@@ -23,6 +23,16 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
+    """This process's peak RSS. VmHWM belongs to the process's own memory map, which exec
+    starts afresh; getrusage's ru_maxrss on Linux keeps the parent's peak across fork and
+    exec, so a job started by a large parent would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -248,9 +248,10 @@ class TicketListView(TicketStaffMixin, TemplateView):
         sort = get.get("sort", selectors.DEFAULT_SORT)
         sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
         filters = {name: get.get(name, "").strip()[:200] for name in self.FILTERS}
-        for name in ("customer", "assignee"):
-            if filters[name] not in ("", "none") and not filters[name].isdigit():
-                filters[name] = ""
+        if not filters["customer"].isdigit():
+            filters["customer"] = ""
+        if filters["assignee"] not in ("", "none") and not filters["assignee"].isdigit():
+            filters["assignee"] = ""
         search = get.get("q", "").strip()[:200]
         tickets = selectors.ticket_list(
             partner=self.partner,

@@ -196,3 +196,12 @@ def test_a_nonsense_search_page_number_shows_the_first_page(tenant_a):
 
     assert response.context["page"].number == 1
     assert len(response.context["page"].object_list) == 2
+
+
+@pytest.mark.parametrize("value", ["none", "12abc", "-1"])
+def test_a_customer_filter_that_is_not_an_id_is_ignored(tenant_a, value):
+    TicketFactory.create_batch(2, customer=tenant_a.customer)
+
+    response, _counts = _list(tenant_a, f"?view=all&customer={value}")
+
+    assert response.context["page"].paginator.count == 2

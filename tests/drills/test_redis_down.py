@@ -130,7 +130,11 @@ def test_pages_keep_working_and_work_waits_in_the_outbox(tmp_path, drill_redis):
         assert all(status < 500 for _r, status in seen), [s for s in seen if s[1] >= 500]
         assert {status for _r, status in browser.seen} == {200}
         assert set(login_statuses) <= {200, "limited"}, login_statuses
-        assert login_statuses.count(200) <= 10 and login_statuses[-1] == "limited", login_statuses
+        # Which process takes an attempt is up to the kernel: the last one may land on the
+        # process that has seen fewer, but twelve against two limits of five are refused as
+        # too many at least twice.
+        assert login_statuses.count(200) <= 10, login_statuses
+        assert login_statuses.count("limited") >= 2, login_statuses
         pending = set(
             OutboxMessage.objects.filter(sent_at__isnull=True).values_list("task", flat=True)
         )

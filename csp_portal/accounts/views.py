@@ -3,6 +3,8 @@ workspace's people and customers, invitations and settings."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -221,6 +223,8 @@ class CustomerListView(StaffMixin, TemplateView):
         context["search"] = search
         context["status"] = status
         context["statuses"] = Customer.Status.choices
+        # The pager's links keep the search and the status filter.
+        context["query"] = urlencode({k: v for k, v in (("q", search), ("status", status)) if v})
         return context
 
 

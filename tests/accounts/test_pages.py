@@ -351,3 +351,16 @@ def test_only_global_admins_edit_the_support_offering(tenant_a, role):
     response = client.post("/staff/settings/support-offering/", _offering_post(tenant_a.partner))
 
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_customer_list_pages_keep_the_search_and_the_filter(tenant_a):
+    from tests.factories import CustomerFactory
+
+    CustomerFactory.create_batch(30, partner=tenant_a.partner, company_name="Contoso Branch")
+    client = tenant_a.client(tenant_a.admin.user)
+
+    page = client.get("/staff/customers/?q=branch&status=active").content.decode()
+
+    assert 'href="?q=branch&amp;status=active&amp;page=2"' in page
+    assert 'aria-label="Pages of customers"' in page

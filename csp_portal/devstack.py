@@ -488,17 +488,15 @@ def _ensure_roles(pgserver: Any, endpoint: PgEndpoint) -> None:
         stdout=pipe,
         stderr=pipe,
     )
-    names, stderr = listing.communicate()
-    for name in names.decode().split():
-        alter = spawn(
-            [*argv[:-1], f"--dbname={name}", "--command", _SEARCH_SQL.strip()],
-            env=clean_env,
-            stdout=pipe,
-            stderr=pipe,
-        )
-        _, stderr = alter.communicate()
+    names, _ = listing.communicate()
+    script = "".join(
+        f'\\connect "{name}"\n{_SEARCH_SQL.strip()}\n' for name in names.decode().split()
+    )
+    if script:
+        alter = spawn(argv, env=clean_env, stdin=pipe, stdout=pipe, stderr=pipe)
+        _, stderr = alter.communicate(script.encode())
         if alter.returncode != 0:
-            raise DevstackError(f"database setup of {name} failed:\n{stderr.decode().strip()}")
+            raise DevstackError(f"database setup failed:\n{stderr.decode().strip()}")
 
 
 @contextmanager

@@ -20,6 +20,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("page")
     parser.add_argument("--explain", type=int, default=3)
     parser.add_argument("--cprofile", type=int, default=25)
+    parser.add_argument("--templates", type=int, default=0, help="requests to time per template")
     args = parser.parse_args(argv)
 
     from . import database
@@ -72,6 +73,8 @@ def main(argv: list[str]) -> int:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             for (line,) in cursor.fetchall():
                 print("   ", line)
+    if args.templates:
+        template_times(lambda: client.get(page["path"]), args.templates)
     if args.cprofile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -82,6 +85,48 @@ def main(argv: list[str]) -> int:
         stats.sort_stats("tottime").print_stats(args.cprofile)
         stats.sort_stats("cumulative").print_stats(args.cprofile * 3)
     return 0
+
+
+def template_times(request, times: int) -> None:
+    """Each template's own rendering time per request (its includes' time not counted in it)."""
+    from django.template import base, loader_tags
+
+    own: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    stack: list[float] = []  # time spent in the children of each open template or block
+
+    def timing(original, name):
+        def timed(self, context):
+            stack.append(0.0)
+            started = time.perf_counter()
+            try:
+                return original(self, context)
+            finally:
+                spent = time.perf_counter() - started
+                children = stack.pop()
+                key = name(self)
+                own[key] = own.get(key, 0) + spent - children
+                calls[key] = calls.get(key, 0) + 1
+                if stack:
+                    stack[-1] += spent
+
+        return timed
+
+    originals = (base.Template._render, loader_tags.BlockNode.render)
+    base.Template._render = timing(originals[0], lambda self: self.origin.template_name)
+    loader_tags.BlockNode.render = timing(
+        originals[1], lambda self: f"{{% block {self.name} %}} ({self.origin.template_name})"
+    )
+    try:
+        started = time.perf_counter()
+        for _ in range(times):
+            request()
+        total = (time.perf_counter() - started) * 1000 / times
+    finally:
+        base.Template._render, loader_tags.BlockNode.render = originals
+    print(f"\n{total:.1f} ms per request; own rendering time per template:")
+    for name, seconds in sorted(own.items(), key=lambda item: -item[1]):
+        print(f"  {seconds * 1000 / times:7.2f} ms  {calls[name] / times:6.1f}×  {name}")
 
 
 if __name__ == "__main__":

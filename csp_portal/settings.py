@@ -434,6 +434,10 @@ LOGGING["handlers"]["console"].update(formatter=LOG_FORMAT, filters=["context"])
 # Workers log through the same handler (Celery would otherwise replace it with its own).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Web workers exempt their long-lived objects from garbage collection at start and again after
+# this many requests (0: at start only); see csp_portal/ops/gc_tuning.py.
+GC_FREEZE_AFTER_REQUESTS = _read("GC_FREEZE_AFTER_REQUESTS", env.int, default=200)
+
 # Prometheus metrics at /metrics on the platform host: a bearer token, or only from this
 # machine when METRICS_TOKEN is unset.
 METRICS_TOKEN = _read("METRICS_TOKEN", env.str, default="")

@@ -10,7 +10,6 @@ from csp_portal.accounts.roles import Capability
 
 from .. import selectors
 from ..forms import CaseNumberForm
-from ..views import escalation_form
 
 register = template.Library()
 
@@ -24,7 +23,9 @@ def escalation_panel(context):
         return {"show": False}
     partner = request.partner
     can_escalate = membership.allows(Capability.ESCALATIONS_CREATE)
-    panel = selectors.escalation_panel(partner=partner, ticket=ticket, can_escalate=can_escalate)
+    # The form itself is on the escalation page the panel links to (it is not drawn, nor its
+    # attachment list read, on every view of the ticket).
+    panel = selectors.escalation_panel(partner=partner, ticket=ticket, can_escalate=False)
     if (
         can_escalate
         and panel["catalog"] is None
@@ -38,9 +39,6 @@ def escalation_panel(context):
         "show": True,
         "ticket": ticket,
         "can_escalate": can_escalate and ticket.is_open and panel["active"] is None,
-        "form": escalation_form(partner=partner, ticket=ticket, user=request.user, panel=panel)
-        if can_escalate
-        else None,
         "case_form": CaseNumberForm(),
         "partner_center_url": settings.PARTNER_CENTER_WEB_URL,
         "prepared_text": _prepared(panel["active"]),

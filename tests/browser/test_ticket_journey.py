@@ -74,8 +74,9 @@ def test_request_answered_escalated_resolved_and_rated(
     expect(panel).to_contain_text("No Premier Support for Partners / Unified contract is recorded.")
     screenshot(agent, "staff-ticket")
     assert_accessible(agent)
-    panel.get_by_text("Escalate…").click()
-    panel.get_by_role("button", name="Escalate", exact=True).click()
+    panel.get_by_role("link", name="Escalate…").click()
+    expect(agent.get_by_role("heading", name=re.compile("^Escalate "))).to_be_visible()
+    agent.get_by_role("button", name="Escalate", exact=True).click()
     expect(agent.locator("#escalation")).to_contain_text("Partner Cloud Support")
     expect(agent.locator("#escalation")).to_contain_text(re.compile("Record case number"))
 

@@ -96,10 +96,24 @@ def partner_today(partner) -> date:
     return timezone.localdate(timezone=partner.tz)
 
 
-def escalation_options(*, partner, ticket: Ticket, today: date | None = None):
+def shown_entitlements(*, partner) -> routing.Entitlements:
+    """`entitlements_for` from the cache, for showing (the ticket page's panel); forgotten
+    when a contract or benefit is saved or deleted, or an incident taken or given back
+    (escalation.apps, escalation.services). Escalating reads them afresh."""
+    from csp_portal.accounts import partner_cache
+
+    (entitlements,) = partner_cache.remembered(
+        partner.pk, "entitlements", lambda: [entitlements_for(partner=partner)]
+    )
+    return entitlements
+
+
+def escalation_options(
+    *, partner, ticket: Ticket, today: date | None = None, for_showing: bool = False
+):
     return routing.route(
         ticket_facts(partner=partner, ticket=ticket),
-        entitlements_for(partner=partner),
+        (shown_entitlements if for_showing else entitlements_for)(partner=partner),
         today or partner_today(partner),
     )
 
@@ -140,10 +154,13 @@ def ticket_attachments(*, partner, ticket: Ticket) -> list[TicketAttachment]:
     return list(TicketAttachment.objects.for_partner(partner).filter(ticket=ticket).order_by("pk"))
 
 
-def escalation_panel(*, partner, ticket: Ticket, can_escalate: bool = True) -> dict:
+def escalation_panel(
+    *, partner, ticket: Ticket, can_escalate: bool = True, for_showing: bool = False
+) -> dict:
     """Everything the ticket page's escalation panel shows (the attachments to send along
-    only to those who may escalate)."""
-    options = escalation_options(partner=partner, ticket=ticket)
+    only to those who may escalate). `for_showing`: the entitlements may come from the
+    cache (the ticket page; the escalation page and escalating read them afresh)."""
+    options = escalation_options(partner=partner, ticket=ticket, for_showing=for_showing)
     escalations = list(escalations_for_ticket(partner=partner, ticket_id=ticket.pk))
     active = next((e for e in escalations if e.is_active), None)
     return {

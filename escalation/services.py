@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from csp_portal import outbox
+from csp_portal.accounts import partner_cache
 from csp_portal.accounts.models import Customer, Partner
 from csp_portal.accounts.tenancy import partner_scope
 from csp_portal.webhooks.services import webhook_emit
@@ -152,6 +153,7 @@ def _take_incident(*, partner, kind: str) -> SupportBenefit:
             _("No incidents are left on %(benefit)s: nothing was sent.")
             % {"benefit": SupportBenefit.Kind(kind).label}
         )
+    partner_cache.forget_list(getattr(partner, "pk", partner), "entitlements")
     return benefits.get()
 
 
@@ -160,6 +162,7 @@ def _return_incident(escalation: Escalation) -> None:
         SupportBenefit.objects.for_partner(escalation.partner_id).filter(
             pk=escalation.benefit_id, incidents_used__gt=0
         ).update(incidents_used=F("incidents_used") - 1)
+        partner_cache.forget_list(escalation.partner_id, "entitlements")
 
 
 # -- escalating -------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def escalation_panel(context):
     can_escalate = membership.allows(Capability.ESCALATIONS_CREATE)
     # The form itself is on the escalation page the panel links to (it is not drawn, nor its
     # attachment list read, on every view of the ticket).
-    panel = selectors.escalation_panel(partner=partner, ticket=ticket, can_escalate=False)
+    panel = selectors.escalation_panel(
+        partner=partner, ticket=ticket, can_escalate=False, for_showing=True
+    )
     if (
         can_escalate
         and panel["catalog"] is None

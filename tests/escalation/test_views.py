@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from escalation.models import Escalation, SupportContract
-from tests.escalation.helpers import CLASSIFICATION, SUBSCRIPTION, azure_ticket
-from tests.factories.escalation import ContractFactory, EscalationFactory
+from escalation.models import Channel, Escalation, SupportContract
+from tests.escalation.helpers import CLASSIFICATION, SUBSCRIPTION, azure_ticket, escalate
+from tests.factories.escalation import BenefitFactory, ContractFactory, EscalationFactory
 from tests.factories.tickets import TicketFactory
 from tickets.models import Ticket
 
@@ -54,6 +54,24 @@ def test_the_panel_shows_the_routers_channels_with_the_preferred_one(tenant_a, t
     assert "preferred" in form_page and "No Advanced Support" in form_page
     preferred = re.search(r'<input[^>]*name="channel"[^>]*checked[^>]*>', form_page)
     assert preferred is not None
+
+
+def test_the_panel_shows_a_changed_entitlement_at_once(tenant_a, catalog):
+    """The panel's entitlements are cached; a saved contract and a taken incident show on the
+    next view all the same."""
+    ticket = azure_ticket(tenant_a)
+    other = azure_ticket(tenant_a)
+    client = tenant_a.client(tenant_a.staff["helpdesk_agent"].user)
+    no_advanced = "No Advanced Support for Partners contract is recorded."
+    assert no_advanced in client.get(f"/staff/tickets/{ticket.pk}/").content.decode()
+
+    ContractFactory(partner=tenant_a.partner, kind=SupportContract.Kind.ADVANCED_SUPPORT)
+    assert no_advanced not in client.get(f"/staff/tickets/{ticket.pk}/").content.decode()
+
+    BenefitFactory(partner=tenant_a.partner, incident_allowance=1)
+    assert "All 1 incidents" not in client.get(f"/staff/tickets/{other.pk}/").content.decode()
+    escalate(tenant_a, ticket, channel=Channel.PARTNER_CLOUD_SUPPORT)  # a conditional UPDATE
+    assert "All 1 incidents" in client.get(f"/staff/tickets/{other.pk}/").content.decode()
 
 
 def test_a_sales_agent_sees_the_channels_but_cannot_escalate(tenant_a, catalog):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -35,12 +36,23 @@ def _markdown(text: str) -> str:
         converter.reset()
 
 
+# Bodies up to this size are remembered, converted, by each process (most recently shown
+# first): a ticket page shown again converts none of its messages.
+REMEMBERED_BODY_CHARS = 8_000
+
+
 def render_body(body: str, body_format: str = "markdown") -> SafeString:
     """HTML for a message body. Markdown is converted, then sanitised against an allow-list:
     no script, style, iframe or event handler survives, links are http(s)/mailto only and get
     rel="noopener noreferrer nofollow". Plain text is escaped."""
     if body_format == "plain":
         return mark_safe(linebreaks(escape(body)))  # noqa: S308 — escaped just above
+    if len(body) <= REMEMBERED_BODY_CHARS:
+        return _remembered_markdown(body)
+    return _sanitised_markdown(body)
+
+
+def _sanitised_markdown(body: str) -> SafeString:
     html = _markdown(body)
     cleaned = nh3.clean(
         html,
@@ -51,6 +63,10 @@ def render_body(body: str, body_format: str = "markdown") -> SafeString:
         strip_comments=True,
     )
     return mark_safe(cleaned)  # noqa: S308 — sanitised by nh3 with an allow-list
+
+
+# The result depends on the text alone, so a remembered one is never stale.
+_remembered_markdown = functools.lru_cache(maxsize=1024)(_sanitised_markdown)
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")

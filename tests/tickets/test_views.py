@@ -306,6 +306,24 @@ def test_one_message_s_markdown_does_not_carry_into_the_next():
     assert "first.example" not in second
 
 
+def test_a_body_shown_again_is_not_converted_again(monkeypatch):
+    from tickets import rendering
+
+    converted = []
+    convert = rendering._markdown
+    monkeypatch.setattr(
+        rendering, "_markdown", lambda text: converted.append(text) or convert(text)
+    )
+    body = "A **short** reply <script>alert(1)</script> 7f3c"
+    long_body = "word " * (rendering.REMEMBERED_BODY_CHARS // 5 + 1)
+
+    shown = [render_body(body), render_body(body), render_body(long_body), render_body(long_body)]
+
+    assert converted.count(body) == 1 and converted.count(long_body) == 2
+    assert shown[0] == shown[1] and "<strong>short</strong>" in shown[1]
+    assert "<script>" not in shown[1]  # what is remembered is the sanitised HTML
+
+
 def test_the_timeline_names_statuses_priorities_and_people(tenant_a):
     from django.utils import translation
 

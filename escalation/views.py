@@ -1,4 +1,4 @@
-"""Staff pages of escalations: escalate a ticket (the panel on the ticket page posts here),
+"""Staff pages of escalations: escalate a ticket (the panel on the ticket page links here),
 record Microsoft's case number, download the prepared request, the entitlements page and the
 report. Thin: validate, call one service or selector, render."""
 
@@ -46,8 +46,9 @@ def escalation_form(*, partner, ticket, user, panel, data=None) -> EscalationFor
 
 
 class EscalateView(StaffMixin, TemplateView):
-    """The escalation form on its own page (where a refused escalation is shown again with
-    what the agent typed); the ticket page's panel posts here."""
+    """The escalation form on its own page, beside the router's channels (a refused
+    escalation is shown again with what the agent typed); the ticket page's panel links
+    here."""
 
     capability = Capability.ESCALATIONS_CREATE
     template_name = "escalation/escalate.html"

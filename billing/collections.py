@@ -41,7 +41,6 @@ from .models import (
     BillingProfile,
     CollectionPolicy,
     Invoice,
-    InvoiceHold,
     InvoiceLine,
     ReminderSent,
     Subscription,
@@ -83,22 +82,12 @@ def candidate_invoices(*, partner, policy: CollectionPolicy, today: date):
     what `plan_batch` decides on: `is_held` (an open dispute), `latest_step` (the last
     reminder step sent) and `final_sent_on` (the day the final notice went out)."""
     first_step = min(policy.reminder_steps)
-    reminders = ReminderSent.objects.for_partner(partner).filter(invoice=OuterRef("pk"))
     return (
-        selectors.open_invoices(partner=partner)
-        .filter(due_date__lte=today - timedelta(days=first_step))
-        .annotate(
-            is_held=Exists(
-                InvoiceHold.objects.for_partner(partner).filter(
-                    invoice=OuterRef("pk"), released_at__isnull=True
-                )
+        selectors.with_collection_state(
+            selectors.open_invoices(partner=partner).filter(
+                due_date__lte=today - timedelta(days=first_step)
             ),
-            latest_step=Subquery(reminders.order_by("-step").values("step")[:1]),
-            final_sent_on=Subquery(
-                reminders.filter(is_final_notice=True)
-                .order_by("sent_on", "step")
-                .values("sent_on")[:1]
-            ),
+            partner=partner,
         )
         .select_related("customer")
         .order_by("pk")

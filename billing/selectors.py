@@ -58,11 +58,27 @@ def open_invoices(*, partner):
     return Invoice.objects.for_partner(partner).filter(OPEN)
 
 
-def held_invoice_ids(*, partner, invoice_ids=None) -> set[int]:
+def held_invoice_ids(*, partner) -> set[int]:
     holds = InvoiceHold.objects.for_partner(partner).filter(released_at__isnull=True)
-    if invoice_ids is not None:
-        holds = holds.filter(invoice_id__in=invoice_ids)
     return set(holds.values_list("invoice_id", flat=True))
+
+
+def with_collection_state(invoices, *, partner):
+    """`invoices` annotated with where collection stands on each: `is_held` (an open
+    dispute), `latest_step` (the last reminder step sent) and `final_sent_on` (the day the
+    final notice went out). The sweep plans from these; the overdue accounts show them."""
+    reminders = ReminderSent.objects.for_partner(partner).filter(invoice=OuterRef("pk"))
+    return invoices.annotate(
+        is_held=Exists(
+            InvoiceHold.objects.for_partner(partner).filter(
+                invoice=OuterRef("pk"), released_at__isnull=True
+            )
+        ),
+        latest_step=Subquery(reminders.order_by("-step").values("step")[:1]),
+        final_sent_on=Subquery(
+            reminders.filter(is_final_notice=True).order_by("sent_on", "step").values("sent_on")[:1]
+        ),
+    )
 
 
 def customer_overdue_total(*, partner, customer_id, today: date, currency=None) -> Decimal:
@@ -217,26 +233,16 @@ def account_rows(
     page of customers' invoices (a query computing it in SQL cost more to build than to run)."""
     if not accounts:
         return []
-    reminders = ReminderSent.objects.for_partner(partner).filter(invoice=OuterRef("pk"))
     invoices = (
-        open_invoices(partner=partner)
-        .filter(
-            customer_id__in=[row["customer_id"] for row in accounts],
-            currency=currency,
-            due_date__lt=today,
+        with_collection_state(
+            open_invoices(partner=partner).filter(
+                customer_id__in=[row["customer_id"] for row in accounts],
+                currency=currency,
+                due_date__lt=today,
+            ),
+            partner=partner,
         )
         .annotate(
-            is_held=Exists(
-                InvoiceHold.objects.for_partner(partner).filter(
-                    invoice=OuterRef("pk"), released_at__isnull=True
-                )
-            ),
-            latest_step=Subquery(reminders.order_by("-step").values("step")[:1]),
-            final_sent_on=Subquery(
-                reminders.filter(is_final_notice=True)
-                .order_by("sent_on", "step")
-                .values("sent_on")[:1]
-            ),
             is_suspended=Exists(
                 Suspension.objects.for_partner(partner).filter(
                     customer_id=OuterRef("customer_id"), state__in=Suspension.OPEN_STATES

@@ -430,14 +430,15 @@ def tickets_auto_close(
                     )
                     for pk in ids
                 )
-                # The requester hears that the request is closed (after commit).
-                for event in events:
-                    outbox.enqueue(
+                # The requester hears that the request is closed (after commit; one INSERT
+                # and one broker message for the batch).
+                outbox.enqueue_many(
+                    (
                         notify_ticket_event,
-                        partner_id=partner.pk,
-                        event_id=event.pk,
-                        audience="customer",
+                        {"partner_id": partner.pk, "event_id": event.pk, "audience": "customer"},
                     )
+                    for event in events
+                )
         closed += len(ids)
         if len(ids) < batch_size:
             break

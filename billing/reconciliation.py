@@ -18,7 +18,6 @@ meets them. The whole import is one transaction."""
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -172,7 +171,6 @@ def invoice_number(pc_number: str, tenant_id: uuid.UUID) -> str:
 # -- reading ---------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
 def _date(value: str) -> date | None:
     if not value:
         return None

@@ -56,9 +56,10 @@ def forget(rows: Iterable[tuple[str | None, str | None]]) -> None:
 # -- per-partner reference lists ----------------------------------------------------------
 #
 # Lists a page shows on every view and that change a few times a week (the assignee choices,
-# the canned responses): `remembered()` serves them from the cache, and the models' save and
-# delete call `forget_list()` for their partner. They are for showing only; a form that
-# acts on a choice checks it against the database.
+# the canned responses, the escalation panel's contracts and benefits): `remembered()` serves
+# them from the cache, and the models' save and delete (and the services' bulk updates of
+# them) call `forget_list()` for their partner. They are for showing only; a form that acts
+# on a choice checks it against the database.
 
 _MISSING = object()
 

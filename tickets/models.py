@@ -204,17 +204,33 @@ class Ticket(TenantModel):
 
 
 class TicketStatusCount(TenantModel):
-    """How many of the partner's tickets are in each status, kept by database triggers on
-    the ticket table (insert, status change, delete; per statement, so a bulk load adds its
-    rows in one step). The workspace's history views (resolved, closed, all) read these
-    instead of counting years of tickets on every page."""
+    """How many of the partner's tickets are in each status with each assignee (none is a
+    row of its own), kept by database triggers on the ticket table (insert, a change of
+    status or assignee, delete; per statement, so a bulk load adds its rows in one step).
+    The workspace's views that depend on status and assignee alone (unassigned, mine,
+    waiting, all open, resolved, closed, all) read these instead of counting tickets on
+    every page."""
 
     status = models.CharField(max_length=20, choices=Ticket.Status.choices)
+    # A count, not a reference: a deleted user's tickets lose their assignee, and the trigger
+    # moves the count to the unassigned row.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     count = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["partner", "status"], name="ticket_status_count_unique")
+            models.UniqueConstraint(
+                fields=["partner", "status", "assignee"],
+                nulls_distinct=False,
+                name="ticket_status_count_unique",
+            )
         ]
 
 

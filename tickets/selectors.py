@@ -4,7 +4,7 @@ not grow with the number of tickets or messages."""
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchRank
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from csp_portal.accounts.models import CustomerContact, Membership
 
@@ -101,27 +101,51 @@ def ticket_list(
     return tickets.order_by(SORTS.get(sort, SORTS[DEFAULT_SORT]), "-pk")
 
 
-# Views over the partner's history: their counts come from the trigger-kept status counts.
-HISTORY_VIEWS = {"resolved": [Status.RESOLVED], "closed": [Status.CLOSED], "all": list(Status)}
+# The views whose counts are read from the trigger-kept counts (`TicketStatusCount`): each is
+# a set of statuses, for anyone, nobody ("none") or the viewer ("mine").
+OPEN = list(Ticket.OPEN_STATUSES)
+KEPT_VIEWS = {
+    "unassigned": (OPEN, "none"),
+    "mine": (OPEN, "mine"),
+    "waiting_on_customer": ([Status.WAITING_ON_CUSTOMER], "anyone"),
+    "waiting_on_microsoft": (WAITING_EXTERNAL, "anyone"),
+    "all_open": (OPEN, "anyone"),
+    "resolved": ([Status.RESOLVED], "anyone"),
+    "closed": ([Status.CLOSED], "anyone"),
+    "all": (list(Status), "anyone"),
+}
 
 
 def ticket_counts(*, partner, user) -> dict[str, int]:
-    """The count of every workspace view. The open views are counted over the open tickets
-    alone (one aggregate on the open-tickets index); the history views are read from
-    `TicketStatusCount`. Neither grows with the closed tickets behind them."""
-    aggregates = {
-        name: Count("pk", filter=condition(user.pk))
-        for name, (_label, condition) in VIEWS.items()
-        if name not in HISTORY_VIEWS
-    }
+    """The count of every workspace view. The views of status and assignee add up the
+    trigger-kept counts (a row per status and assignee); the SLA views, which change with
+    the clock alone, are counted over the open tickets (one aggregate on the open-tickets
+    index). Neither grows with the closed tickets behind them."""
     counts = (
         Ticket.objects.for_partner(partner)
         .filter(status__in=Ticket.OPEN_STATUSES)
-        .aggregate(**aggregates)
+        .aggregate(
+            **{
+                name: Count("pk", filter=condition(user.pk))
+                for name, (_label, condition) in VIEWS.items()
+                if name not in KEPT_VIEWS
+            }
+        )
     )
-    by_status = dict(TicketStatusCount.objects.for_partner(partner).values_list("status", "count"))
-    for name, statuses in HISTORY_VIEWS.items():
-        counts[name] = sum(by_status.get(status, 0) for status in statuses)
+    per_status = {
+        row["status"]: row
+        for row in TicketStatusCount.objects.for_partner(partner)
+        .values("status")
+        .annotate(
+            anyone=Sum("count"),
+            none=Sum("count", filter=Q(assignee__isnull=True), default=0),
+            mine=Sum("count", filter=Q(assignee_id=user.pk), default=0),
+        )
+        .order_by()
+    }
+    nothing = {"anyone": 0, "none": 0, "mine": 0}
+    for name, (statuses, whose) in KEPT_VIEWS.items():
+        counts[name] = sum(per_status.get(status, nothing)[whose] for status in statuses)
     return counts
 
 

@@ -1,5 +1,5 @@
-"""The per-status ticket counts kept by the database triggers, and the ticket list that reads
-them: the history views' counts, pages numbered without a second count, the customer
+"""The ticket counts per status and assignee kept by the database triggers, and the ticket
+list that reads them: the views' counts, pages numbered without a second count, the customer
 type-ahead."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
+from tests.factories import UserFactory
 from tests.factories.tickets import TicketFactory
 from tickets import selectors
 from tickets.models import Ticket, TicketStatusCount
@@ -19,16 +20,21 @@ pytestmark = pytest.mark.django_db
 Status = Ticket.Status
 
 
-def kept(partner) -> dict[str, int]:
-    rows = TicketStatusCount.objects.for_partner(partner).values_list("status", "count")
-    return {status: count for status, count in rows if count}
-
-
-def actual(partner) -> dict[str, int]:
-    rows = (
-        Ticket.objects.for_partner(partner).values_list("status").annotate(n=Count("pk")).order_by()
+def kept(partner, by_assignee=False) -> dict:
+    rows = TicketStatusCount.objects.for_partner(partner).values_list(
+        "status", "assignee_id", "count"
     )
-    return dict(rows)
+    counts: dict = {}
+    for status, assignee_id, count in rows:
+        key = (status, assignee_id) if by_assignee else status
+        counts[key] = counts.get(key, 0) + count
+    return {key: count for key, count in counts.items() if count}
+
+
+def actual(partner, by_assignee=False) -> dict:
+    fields = ("status", "assignee_id") if by_assignee else ("status",)
+    rows = Ticket.objects.for_partner(partner).values_list(*fields).annotate(n=Count("pk"))
+    return {(row[:-1] if by_assignee else row[0]): row[-1] for row in rows.order_by()}
 
 
 def test_new_tickets_are_counted_per_partner_and_status(tenant_a, tenant_b):
@@ -64,21 +70,77 @@ def test_bulk_writes_and_deletes_keep_the_counts(tenant_a):
 def test_the_counts_match_the_tickets_after_any_mix_of_changes(tenant_a, tenant_b):
     rng = random.Random(5)
     statuses = list(Status)
-    for _ in range(30):
+    staff = {
+        tenant.partner.pk: [None, *(m.user for m in tenant.staff.values())]
+        for tenant in (tenant_a, tenant_b)
+    }
+    for _ in range(40):
         tenant = rng.choice([tenant_a, tenant_b])
         roll = rng.random()
         tickets = Ticket.objects.for_partner(tenant.partner)
-        if roll < 0.4 or not tickets.exists():
-            TicketFactory(customer=tenant.customer, status=rng.choice(statuses))
-        elif roll < 0.85:
+        if roll < 0.35 or not tickets.exists():
+            TicketFactory(
+                customer=tenant.customer,
+                status=rng.choice(statuses),
+                assignee=rng.choice(staff[tenant.partner.pk]),
+            )
+        elif roll < 0.6:
             ticket = rng.choice(list(tickets))
             ticket.status = rng.choice(statuses)
+            ticket.save()
+        elif roll < 0.85:
+            ticket = rng.choice(list(tickets))
+            ticket.assignee = rng.choice(staff[tenant.partner.pk])
             ticket.save()
         else:
             rng.choice(list(tickets)).delete()
 
-    assert kept(tenant_a.partner) == actual(tenant_a.partner)
-    assert kept(tenant_b.partner) == actual(tenant_b.partner)
+    assert kept(tenant_a.partner, by_assignee=True) == actual(tenant_a.partner, by_assignee=True)
+    assert kept(tenant_b.partner, by_assignee=True) == actual(tenant_b.partner, by_assignee=True)
+
+
+def test_an_assignment_moves_one_count_from_nobody_to_the_assignee(tenant_a):
+    agent = tenant_a.staff["helpdesk_agent"].user
+    ticket = TicketFactory(customer=tenant_a.customer)
+    TicketFactory(customer=tenant_a.customer)
+
+    ticket.assignee = agent
+    ticket.save()
+
+    assert kept(tenant_a.partner, by_assignee=True) == {("new", None): 1, ("new", agent.pk): 1}
+
+
+def test_a_deleted_assignees_tickets_count_as_unassigned(tenant_a):
+    agent = UserFactory()
+    TicketFactory.create_batch(2, customer=tenant_a.customer, assignee=agent)
+
+    agent.delete()
+
+    assert kept(tenant_a.partner, by_assignee=True) == {("new", None): 2}
+
+
+def test_the_open_views_count_from_the_kept_counts(tenant_a, tenant_b):
+    agent = tenant_a.staff["helpdesk_agent"].user
+    colleague = tenant_a.admin.user
+    TicketFactory.create_batch(2, customer=tenant_a.customer, assignee=agent)
+    TicketFactory(customer=tenant_a.customer, assignee=agent, status=Status.CLOSED)
+    TicketFactory(customer=tenant_a.customer, assignee=colleague, status=Status.OPEN)
+    TicketFactory(customer=tenant_a.customer, status=Status.WAITING_ON_CUSTOMER)
+    TicketFactory(customer=tenant_a.customer, status=Status.WAITING_ON_PROVIDER)
+    TicketFactory.create_batch(3, customer=tenant_b.customer, assignee=agent)
+
+    counts = selectors.ticket_counts(partner=tenant_a.partner, user=agent)
+
+    assert {name: counts[name] for name in selectors.KEPT_VIEWS} == {
+        "unassigned": 2,
+        "mine": 2,
+        "waiting_on_customer": 1,
+        "waiting_on_microsoft": 1,
+        "all_open": 5,
+        "resolved": 0,
+        "closed": 1,
+        "all": 6,
+    }
 
 
 def test_the_history_views_count_from_the_kept_counts(tenant_a):

@@ -253,7 +253,7 @@ class TicketListView(TicketStaffMixin, TemplateView):
         if filters["assignee"] not in ("", "none") and not filters["assignee"].isdigit():
             filters["assignee"] = ""
         search = get.get("q", "").strip()[:200]
-        tickets = selectors.ticket_list(
+        tickets = selectors.ticket_list_rows(
             partner=self.partner,
             user=self.request.user,
             view=view,

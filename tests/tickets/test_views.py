@@ -254,12 +254,42 @@ def test_sidebar_counts_come_from_two_queries(tenant_a, tenant_b, django_assert_
     TicketFactory.create_batch(2, customer=tenant_a.customer, status=Ticket.Status.CLOSED)
     TicketFactory.create_batch(5, customer=tenant_b.customer)
 
-    # The open tickets' aggregate, and the trigger-kept counts for the history views.
+    # The open tickets' aggregate (the SLA views), and the trigger-kept counts for the rest.
     with django_assert_num_queries(2):
         counts = selectors.ticket_counts(partner=tenant_a.partner, user=tenant_a.admin.user)
 
     assert (counts["all_open"], counts["unassigned"], counts["mine"]) == (3, 3, 0)
     assert (counts["closed"], counts["resolved"], counts["all"]) == (2, 0, 5)
+
+
+def test_each_row_links_its_ticket_and_names_its_customer_status_and_assignee(tenant_a):
+    agent = tenant_a.staff["helpdesk_agent"].user
+    agent.full_name = "Nora Agent"
+    agent.save()
+    ticket = TicketFactory(
+        customer=tenant_a.customer,
+        subject="VPN <drops> & reconnects",
+        assignee=agent,
+        status=Ticket.Status.WAITING_ON_CUSTOMER,
+        priority=Ticket.Priority.HIGH,
+    )
+    TicketFactory(customer=tenant_a.customer, subject="Nobody's yet")
+
+    english = tenant_a.client(agent).get("/staff/tickets/?view=all").content.decode()
+    dutch = tenant_a.client(agent).get("/staff/tickets/?view=all", HTTP_ACCEPT_LANGUAGE="nl")
+    sales = tenant_a.client(tenant_a.staff["sales_agent"].user).get("/staff/tickets/?view=all")
+
+    row = english[english.index(f'aria-label="{ticket.reference}"') :].split("</tr>")[0]
+    assert f'href="/staff/tickets/{ticket.pk}/">VPN &lt;drops&gt; &amp; reconnects</a>' in row
+    assert f"<td>{tenant_a.customer.company_name}</td>" in row
+    assert "ticket-status-waiting_on_customer\">Waiting on customer<" in row
+    assert 'priority-high">High<' in row
+    assert "<td>Nora Agent</td>" in row
+    assert english.count('name="tickets"') == 2
+    assert ">Wacht op klant<" in dutch.content.decode()
+    assert ">Hoog<" in dutch.content.decode()
+    assert 'name="tickets"' not in sales.content.decode()  # reads, cannot select
+    assert ticket.reference in sales.content.decode()
 
 
 def _fill(tenant, size):

@@ -1,8 +1,31 @@
 from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from tickets.rendering import render_body
 
+from .sla import sla_clock
+
 register = template.Library()
+
+# One row of the workspace's ticket list. A page draws 25 of them; built here, as the admin
+# builds its change-list cells, they cost a tenth of the same markup through the template
+# engine, which resolves and escapes each of a row's dozen values node by node.
+ROW = (
+    "<tr>{}<td>{}</td>"
+    '<td><a class="fw-semibold" href="{}">{}</a></td>'
+    "<td>{}</td>"
+    '<td class="small">{}<br>{}</td>'
+    '<td><span class="badge ticket-status ticket-status-{}">{}</span></td>'
+    '<td><span class="priority priority-{}">{}</span></td>'
+    "<td>{}</td>"
+    '<td class="small">{}</td>'
+    '<td class="small">{}</td></tr>'
+)
+SELECT_CELL = '<td><input type="checkbox" name="tickets" value="{}" aria-label="{}"></td>'
 
 
 @register.filter
@@ -40,3 +63,40 @@ def event_change(event) -> str:
         return ""
     old, new = (str(labels.get(data.get(key), data.get(key) or "—")) for key in ("old", "new"))
     return f"{old} → {new}"
+
+
+@register.simple_tag
+def ticket_rows(tickets, selectable: bool) -> SafeString:
+    """The rows of the workspace's ticket list (a checkbox first when `selectable`). Each
+    choice's label is translated once per list, not once per row."""
+    from tickets.models import Ticket
+
+    labels = {
+        field: {value: str(label) for value, label in choices}
+        for field, choices in (
+            ("kind", Ticket.Kind.choices),
+            ("product", Ticket.Product.choices),
+            ("status", Ticket.Status.choices),
+            ("priority", Ticket.Priority.choices),
+        )
+    }
+    return format_html_join("", ROW, (_row(ticket, labels, selectable) for ticket in tickets))
+
+
+def _row(ticket, labels: dict, selectable: bool) -> tuple:
+    return (
+        format_html(SELECT_CELL, ticket.pk, ticket.reference) if selectable else "",
+        ticket.reference,
+        reverse("tickets:ticket-detail", kwargs={"ticket_id": ticket.pk}),
+        ticket.subject,
+        ticket.customer.company_name,
+        labels["kind"].get(ticket.kind, ticket.kind),
+        labels["product"].get(ticket.product, ticket.product),
+        ticket.status,
+        labels["status"].get(ticket.status, ticket.status),
+        ticket.priority,
+        labels["priority"].get(ticket.priority, ticket.priority),
+        ticket.assignee or "—",
+        sla_clock(ticket),
+        date_format(timezone.localtime(ticket.updated_at), "SHORT_DATETIME_FORMAT"),
+    )

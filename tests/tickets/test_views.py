@@ -282,7 +282,7 @@ def test_each_row_links_its_ticket_and_names_its_customer_status_and_assignee(te
     row = english[english.index(f'aria-label="{ticket.reference}"') :].split("</tr>")[0]
     assert f'href="/staff/tickets/{ticket.pk}/">VPN &lt;drops&gt; &amp; reconnects</a>' in row
     assert f"<td>{tenant_a.customer.company_name}</td>" in row
-    assert "ticket-status-waiting_on_customer\">Waiting on customer<" in row
+    assert 'ticket-status-waiting_on_customer">Waiting on customer<' in row
     assert 'priority-high">High<' in row
     assert "<td>Nora Agent</td>" in row
     assert english.count('name="tickets"') == 2

@@ -4,7 +4,16 @@ not grow with the number of tickets or messages."""
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchRank
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 
 from csp_portal.accounts.models import CustomerContact, Membership
 
@@ -62,6 +71,30 @@ def _priority_rank():
     )
 
 
+def _conditions(*, user, view: str, filters: dict) -> Q:
+    """A view's condition with the list's filters (status, priority, kind, product, customer,
+    assignee — "none" for unassigned)."""
+    condition = VIEWS.get(view, VIEWS[DEFAULT_VIEW])[1](user.pk)
+    for field in ("status", "priority", "kind", "product"):
+        if filters.get(field):
+            condition &= Q(**{field: filters[field]})
+    if filters.get("customer"):
+        condition &= Q(customer_id=filters["customer"])
+    if filters.get("customer_name"):
+        condition &= Q(customer__company_name__icontains=filters["customer_name"])
+    if filters.get("assignee") == "none":
+        condition &= Q(assignee__isnull=True)
+    elif filters.get("assignee"):
+        condition &= Q(assignee_id=filters["assignee"])
+    return condition
+
+
+def _ordering(sort: str, search: str) -> list[str]:
+    if search and sort == DEFAULT_SORT:
+        return ["-rank", "-updated_at", "-pk"]
+    return [SORTS.get(sort, SORTS[DEFAULT_SORT]), "-pk"]
+
+
 def ticket_list(
     *,
     partner,
@@ -73,32 +106,18 @@ def ticket_list(
 ) -> QuerySet[Ticket]:
     """The workspace's ticket list for a view, filters (status, priority, kind, product,
     customer, assignee — "none" for unassigned), a sort key and a full-text search."""
-    filters = filters or {}
     tickets = (
         Ticket.objects.for_partner(partner)
         .select_related("customer", "assignee", "requester")
-        .filter(VIEWS.get(view, VIEWS[DEFAULT_VIEW])[1](user.pk))
+        .filter(_conditions(user=user, view=view, filters=filters or {}))
+        .annotate(priority_rank=_priority_rank())
     )
-    for field in ("status", "priority", "kind", "product"):
-        if filters.get(field):
-            tickets = tickets.filter(**{field: filters[field]})
-    if filters.get("customer"):
-        tickets = tickets.filter(customer_id=filters["customer"])
-    if filters.get("customer_name"):
-        tickets = tickets.filter(customer__company_name__icontains=filters["customer_name"])
-    if filters.get("assignee") == "none":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif filters.get("assignee"):
-        tickets = tickets.filter(assignee_id=filters["assignee"])
-    tickets = tickets.annotate(priority_rank=_priority_rank())
     if search:
         query = search_query(partner.pk, search)
         tickets = tickets.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query)
         )
-        if sort == DEFAULT_SORT:
-            return tickets.order_by("-rank", "-updated_at")
-    return tickets.order_by(SORTS.get(sort, SORTS[DEFAULT_SORT]), "-pk")
+    return tickets.order_by(*_ordering(sort, search))
 
 
 # The columns a row of the workspace's list draws (its SLA clock included): not the search
@@ -130,6 +149,42 @@ def ticket_list_rows(**arguments) -> QuerySet[Ticket]:
         .select_related("customer", "assignee")
         .only(*LIST_ROW_FIELDS)
     )
+
+
+class SearchResults:
+    """The workspace's search results, read a page at a time (`results[offset:end]`).
+
+    A page's tickets are chosen among the matches alone (ranked, sorted and sliced on the
+    ticket table), and only they are then read with their customer and assignee: joining
+    every match before sorting cost as much again as the search. Among the matches, the
+    partner is checked on each matched row rather than through a partner index: the GIN index
+    already narrows the scan to the partner's rows (`search.scope_word`), and the planner,
+    which takes the partner word and the partner column for independent, would otherwise
+    intersect the matches with all of the partner's tickets first (5 ms at 50,000 tickets).
+    The page's rows are then read through `for_partner` as usual, and row-level security
+    applies to both."""
+
+    def __init__(self, *, partner, user, view, filters, sort, search):
+        query = search_query(partner.pk, search)
+        scan_time_partner = ExpressionWrapper(F("partner_id") + 0, output_field=BigIntegerField())
+        self._matches = (
+            Ticket.objects.unscoped()
+            .alias(match_partner=scan_time_partner)
+            .filter(match_partner=partner.pk, search_vector=query)
+            .filter(_conditions(user=user, view=view, filters=filters))
+            .alias(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
+            .order_by(*_ordering(sort, search))
+        )
+        self._rows = (
+            Ticket.objects.for_partner(partner)
+            .select_related("customer", "assignee")
+            .only(*LIST_ROW_FIELDS)
+            .annotate(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
+            .order_by(*_ordering(sort, search))
+        )
+
+    def __getitem__(self, window: slice) -> list[Ticket]:
+        return list(self._rows.filter(pk__in=self._matches.values("pk")[window]))
 
 
 # The views whose counts are read from the trigger-kept counts (`TicketStatusCount`): each is

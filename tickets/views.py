@@ -253,14 +253,14 @@ class TicketListView(TicketStaffMixin, TemplateView):
         if filters["assignee"] not in ("", "none") and not filters["assignee"].isdigit():
             filters["assignee"] = ""
         search = get.get("q", "").strip()[:200]
-        tickets = selectors.ticket_list_rows(
-            partner=self.partner,
-            user=self.request.user,
-            view=view,
-            filters=filters,
-            sort=sort,
-            search=search,
-        )
+        arguments = {
+            "partner": self.partner,
+            "user": self.request.user,
+            "view": view,
+            "filters": filters,
+            "sort": sort,
+            "search": search,
+        }
         counts = selectors.ticket_counts(partner=self.partner, user=self.request.user)
         # A view as counted needs no second count to number its pages.
         known = (
@@ -271,9 +271,11 @@ class TicketListView(TicketStaffMixin, TemplateView):
         query = get.copy()
         query.pop("page", None)
         context.update(
-            page=UncountedPage(tickets, get.get("page"), 25)
+            page=UncountedPage(selectors.SearchResults(**arguments), get.get("page"), 25)
             if search
-            else CountedPaginator(tickets, 25, count=known).get_page(get.get("page")),
+            else CountedPaginator(
+                selectors.ticket_list_rows(**arguments), 25, count=known
+            ).get_page(get.get("page")),
             views=[(name, label, counts[name]) for name, (label, _c) in selectors.VIEWS.items()],
             view=view,
             sort=sort,

@@ -14,6 +14,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
+from django.utils import timezone
 
 from csp_portal.accounts.models import CustomerContact, Membership
 
@@ -24,9 +25,10 @@ from .models import (
     TicketEvent,
     TicketMessage,
     TicketStatusCount,
+    running_clock_due,
 )
 from .search import search_query
-from .sla_selectors import breached, breaching_soon
+from .sla_selectors import SOON, breached, breaching_soon
 
 Status = Ticket.Status
 WAITING_EXTERNAL = [Status.WAITING_ON_MICROSOFT, Status.WAITING_ON_PROVIDER]
@@ -205,17 +207,19 @@ KEPT_VIEWS = {
 def ticket_counts(*, partner, user) -> dict[str, int]:
     """The count of every workspace view. The views of status and assignee add up the
     trigger-kept counts (a row per status and assignee); the SLA views, which change with
-    the clock alone, are counted over the open tickets (one aggregate on the open-tickets
-    index). Neither grows with the closed tickets behind them."""
+    the clock alone, count the open tickets whose earliest running clock is due within the
+    hour or overdue (an index-only range of `ticket_sla_due_idx`). Neither grows with the
+    tickets that are not in them."""
+    now = timezone.now()
     counts = (
         Ticket.objects.for_partner(partner)
         .filter(status__in=Ticket.OPEN_STATUSES)
+        .alias(running_due=running_clock_due())
+        .filter(running_due__lte=now + SOON)
         .aggregate(
-            **{
-                name: Count("pk", filter=condition(user.pk))
-                for name, (_label, condition) in VIEWS.items()
-                if name not in KEPT_VIEWS
-            }
+            # Counted by status (never null), which the index holds, unlike the ticket id.
+            breaching_soon=Count("status", filter=breaching_soon(now)),
+            sla_breached=Count("status", filter=breached(now)),
         )
     )
     per_status = {

@@ -279,7 +279,7 @@ class TicketListView(TicketStaffMixin, TemplateView):
             views=[(name, label, counts[name]) for name, (label, _c) in selectors.VIEWS.items()],
             view=view,
             sort=sort,
-            sorts=list(selectors.SORTS),
+            sorts=[(name, name) for name in selectors.SORTS],
             filters=filters,
             search=search,
             querystring=query.urlencode(),
@@ -295,7 +295,7 @@ class TicketListView(TicketStaffMixin, TemplateView):
             .first()
             if filters["customer"]
             else None,
-            staff=selectors.assignee_choices(partner=self.partner),
+            staff=[(m.user_id, m.user) for m in selectors.assignee_choices(partner=self.partner)],
             can_work=self.can_work,
         )
         return context

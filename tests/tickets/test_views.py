@@ -292,6 +292,25 @@ def test_each_row_links_its_ticket_and_names_its_customer_status_and_assignee(te
     assert ticket.reference in sales.content.decode()
 
 
+def test_the_filters_keep_their_choices_selected(tenant_a):
+    agent = tenant_a.staff["helpdesk_agent"].user
+    agent.full_name = "Nora <Agent>"
+    agent.save()
+    TicketFactory(customer=tenant_a.customer, status="open", priority="high", assignee=agent)
+    client = tenant_a.client(tenant_a.admin.user)
+
+    page = client.get(
+        f"/staff/tickets/?view=all&status=open&priority=high&assignee={agent.pk}&sort=number"
+    ).content.decode()
+
+    assert '<option value="open" selected>Open</option>' in page
+    assert '<option value="new">New</option>' in page
+    assert '<option value="high" selected>High</option>' in page
+    assert f'<option value="{agent.pk}" selected>Nora &lt;Agent&gt;</option>' in page
+    assert '<option value="number" selected>number</option>' in page
+    assert page.count(f'<option value="{agent.pk}"') == 2  # the filter and the bulk assign
+
+
 def _fill(tenant, size):
     for _ in range(size):
         t = TicketFactory(

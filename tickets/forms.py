@@ -104,6 +104,7 @@ class ReplyForm(forms.Form):
 
 
 class StaffReplyForm(ReplyForm):
+    renders_alike = True  # blank, it draws the same on every ticket (templatetags.form_fields)
     visibility = forms.ChoiceField(
         label=_("Send as"),
         choices=[("public", _("Public reply")), ("internal", _("Internal note"))],
@@ -139,6 +140,7 @@ class PropertiesForm(forms.Form):
 
 
 class MergeForm(forms.Form):
+    renders_alike = True
     target = forms.CharField(
         label=_("Merge into ticket"), max_length=20, help_text=_("Its number or reference.")
     )

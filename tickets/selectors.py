@@ -263,6 +263,7 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
     base = tickets if tickets is not None else Ticket.objects.for_partner(partner)
     ticket = (
         base.select_related("customer", "requester", "assignee", "merged_into")
+        .defer("search_vector", "merged_into__search_vector")
         .prefetch_related(
             Prefetch("messages", queryset=messages.prefetch_related(
                 Prefetch("attachments", queryset=attachments)

@@ -311,6 +311,27 @@ def test_the_filters_keep_their_choices_selected(tenant_a):
     assert page.count(f'<option value="{agent.pk}"') == 2  # the filter and the bulk assign
 
 
+def test_a_blank_reply_form_is_drawn_once_per_language_and_a_bound_one_each_time():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from tickets.forms import StaffReplyForm
+    from tickets.templatetags.tickets import _blank_form_fields, form_fields
+
+    _blank_form_fields.cache_clear()
+    english = form_fields(StaffReplyForm())
+    again = form_fields(StaffReplyForm())
+    with translation.override("nl"):
+        dutch = form_fields(StaffReplyForm())
+    bound = form_fields(StaffReplyForm({"visibility": "nowhere"}))
+
+    assert english == render_to_string("partials/form_fields.html", {"form": StaffReplyForm()})
+    assert again is english
+    assert dutch != english and 'value="public"' in dutch
+    assert _blank_form_fields.cache_info().misses == 2
+    assert "is-invalid" in bound  # drawn afresh, with its error
+
+
 def _fill(tenant, size):
     for _ in range(size):
         t = TicketFactory(

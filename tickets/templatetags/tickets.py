@@ -1,6 +1,9 @@
+import functools
+
 from django import template
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -119,3 +122,19 @@ def select_options(choices, selected="") -> SafeString:
             for value, label in choices
         ),
     )
+
+
+@register.simple_tag
+def form_fields(form) -> SafeString:
+    """The form's fields, as partials/form_fields.html draws them. A blank form of a class
+    that draws the same for everyone (`renders_alike`: no per-request choices or values) is
+    drawn once per language in each process: the ticket page shows the blank reply and merge
+    forms on every view."""
+    if getattr(form, "renders_alike", False) and not (form.is_bound or form.initial):
+        return _blank_form_fields(type(form), form.prefix, translation.get_language())
+    return render_to_string("partials/form_fields.html", {"form": form})
+
+
+@functools.lru_cache(maxsize=64)
+def _blank_form_fields(form_class, prefix, language) -> SafeString:
+    return render_to_string("partials/form_fields.html", {"form": form_class(prefix=prefix)})

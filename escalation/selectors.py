@@ -129,10 +129,12 @@ def azure_catalog(*, partner) -> list[dict] | None:
 
 
 def escalations_for_ticket(*, partner, ticket_id):
+    """A ticket's escalations, newest first, each with its events (the ticket itself is the
+    caller's to attach: it has it)."""
     return (
         Escalation.objects.for_partner(partner)
         .filter(ticket_id=ticket_id)
-        .select_related("created_by", "customer", "ticket")
+        .select_related("created_by", "customer")
         .prefetch_related(
             Prefetch(
                 "events",
@@ -162,6 +164,8 @@ def escalation_panel(
     cache (the ticket page; the escalation page and escalating read them afresh)."""
     options = escalation_options(partner=partner, ticket=ticket, for_showing=for_showing)
     escalations = list(escalations_for_ticket(partner=partner, ticket_id=ticket.pk))
+    for escalation in escalations:
+        escalation.ticket = ticket  # the page's own ticket: not read again with each one
     active = next((e for e in escalations if e.is_active), None)
     return {
         "options": options,

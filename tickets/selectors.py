@@ -3,20 +3,14 @@ not grow with the number of tickets or messages."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib.postgres.search import SearchRank
-from django.db.models import (
-    BigIntegerField,
-    Count,
-    ExpressionWrapper,
-    F,
-    Prefetch,
-    Q,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from csp_portal.accounts.models import CustomerContact, Membership
+from csp_portal.compiled import CompiledRead
 
 from .models import (
     CannedResponse,
@@ -159,20 +153,17 @@ class SearchResults:
     A page's tickets are chosen among the matches alone (ranked, sorted and sliced on the
     ticket table), and only they are then read with their customer and assignee: joining
     every match before sorting cost as much again as the search. Among the matches, the
-    partner is checked on each matched row rather than through a partner index: the GIN index
-    already narrows the scan to the partner's rows (`search.scope_word`), and the planner,
-    which takes the partner word and the partner column for independent, would otherwise
-    intersect the matches with all of the partner's tickets first (5 ms at 50,000 tickets).
-    The page's rows are then read through `for_partner` as usual, and row-level security
-    applies to both."""
+    partner is checked on each matched row (`for_partner_by_row`): the GIN index already
+    narrows the scan to the partner's rows (`search.scope_word`), and a partner index would
+    add an intersection with all of the partner's tickets (5 ms at 50,000 tickets). The
+    page's rows are then read through `for_partner`, and row-level security applies to
+    both."""
 
     def __init__(self, *, partner, user, view, filters, sort, search):
         query = search_query(partner.pk, search)
-        scan_time_partner = ExpressionWrapper(F("partner_id") + 0, output_field=BigIntegerField())
         self._matches = (
-            Ticket.objects.unscoped()
-            .alias(match_partner=scan_time_partner)
-            .filter(match_partner=partner.pk, search_vector=query)
+            Ticket.objects.for_partner_by_row(partner)
+            .filter(search_vector=query)
             .filter(_conditions(user=user, view=view, filters=filters))
             .alias(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
             .order_by(*_ordering(sort, search))
@@ -204,6 +195,45 @@ KEPT_VIEWS = {
 }
 
 
+def _sla_counts(*, partner, now, soon) -> QuerySet:
+    # `soon` is now + SOON, which breaching_soon() adds itself: named so it can be replaced.
+    return (
+        Ticket.objects.for_partner(partner)
+        .filter(status__in=Ticket.OPEN_STATUSES)
+        .alias(running_due=running_clock_due())
+        .filter(running_due__lte=now + SOON)
+        .values("partner")  # one group: the partner's
+        .annotate(
+            # Counted by status (never null), which the index holds, unlike the ticket id.
+            breaching_soon=Count("status", filter=breaching_soon(now)),
+            sla_breached=Count("status", filter=breached(now)),
+        )
+        .values_list("breaching_soon", "sla_breached")
+    )
+
+
+def _status_counts(*, partner, user) -> QuerySet:
+    """Per status: all of the partner's tickets, the unassigned and the user's."""
+    return (
+        TicketStatusCount.objects.for_partner(partner)
+        .values("status")
+        .annotate(
+            anyone=Sum("count"),
+            none=Sum("count", filter=Q(assignee__isnull=True), default=0),
+            mine=Sum("count", filter=Q(assignee_id=user), default=0),
+        )
+        .order_by()
+        .values_list("status", "anyone", "none", "mine")
+    )
+
+
+# Both count statements run on every list page and take the ORM longer to build than to
+# run: they are compiled once per process (csp_portal.compiled).
+_COMPILED_AT = datetime(1901, 1, 1, tzinfo=UTC)  # a moment no ticket is due at
+SLA_COUNTS = CompiledRead(_sla_counts, partner=-1, now=_COMPILED_AT, soon=_COMPILED_AT + SOON)
+STATUS_COUNTS = CompiledRead(_status_counts, partner=-1, user=-2)
+
+
 def ticket_counts(*, partner, user) -> dict[str, int]:
     """The count of every workspace view. The views of status and assignee add up the
     trigger-kept counts (a row per status and assignee); the SLA views, which change with
@@ -211,27 +241,12 @@ def ticket_counts(*, partner, user) -> dict[str, int]:
     hour or overdue (an index-only range of `ticket_sla_due_idx`). Neither grows with the
     tickets that are not in them."""
     now = timezone.now()
-    counts = (
-        Ticket.objects.for_partner(partner)
-        .filter(status__in=Ticket.OPEN_STATUSES)
-        .alias(running_due=running_clock_due())
-        .filter(running_due__lte=now + SOON)
-        .aggregate(
-            # Counted by status (never null), which the index holds, unlike the ticket id.
-            breaching_soon=Count("status", filter=breaching_soon(now)),
-            sla_breached=Count("status", filter=breached(now)),
-        )
-    )
+    rows = SLA_COUNTS.rows(partner=partner.pk, now=now, soon=now + SOON)
+    soon_count, breached_count = rows[0] if rows else (0, 0)
+    counts = {"breaching_soon": soon_count, "sla_breached": breached_count}
     per_status = {
-        row["status"]: row
-        for row in TicketStatusCount.objects.for_partner(partner)
-        .values("status")
-        .annotate(
-            anyone=Sum("count"),
-            none=Sum("count", filter=Q(assignee__isnull=True), default=0),
-            mine=Sum("count", filter=Q(assignee_id=user.pk), default=0),
-        )
-        .order_by()
+        status: {"anyone": anyone, "none": none, "mine": mine}
+        for status, anyone, none, mine in STATUS_COUNTS.rows(partner=partner.pk, user=user.pk)
     }
     nothing = {"anyone": 0, "none": 0, "mine": 0}
     for name, (statuses, whose) in KEPT_VIEWS.items():

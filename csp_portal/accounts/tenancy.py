@@ -45,6 +45,22 @@ class TenantQuerySet(models.QuerySet):
             clone._scope_partner = partner
         return clone
 
+    def for_partner_by_row(self, partner) -> TenantQuerySet:
+        """`for_partner`, with the partner checked on each row the query reads rather than
+        through an index on partner. For a query that another index already narrows to the
+        partner's rows (ticket search: every vector names its partner), where the planner,
+        taking the two conditions for independent, would first intersect its matches with
+        all of the partner's rows."""
+        partner_id = getattr(partner, "pk", partner)
+        if partner_id is None:
+            raise UnscopedQueryError("for_partner_by_row() needs a partner")
+        row_partner = models.ExpressionWrapper(
+            models.F("partner_id") + 0, output_field=models.BigIntegerField()
+        )
+        clone = self.alias(row_partner=row_partner).filter(row_partner=partner_id)
+        clone._partner_scoped = True
+        return clone
+
     def unscoped(self) -> TenantQuerySet:
         """A deliberate query across partners (platform admin, sweeps that fan out)."""
         clone = self._chain()

@@ -35,6 +35,19 @@ def test_scoped_queries_see_one_partner(partner_a, partner_b):
 
 
 @pytest.mark.django_db
+def test_a_partner_checked_by_row_sees_the_same_rows(partner_a, partner_b):
+    by_row = Customer.objects.for_partner_by_row(partner_a)
+
+    assert sorted(by_row.values_list("pk", flat=True)) == sorted(
+        Customer.objects.for_partner(partner_a).values_list("pk", flat=True)
+    )
+    assert Customer.objects.for_partner_by_row(partner_b.pk).count() == 5
+    assert '("accounts_customer"."partner_id" + 0) =' in str(by_row.query)
+    with pytest.raises(UnscopedQueryError):
+        Customer.objects.for_partner_by_row(None)
+
+
+@pytest.mark.django_db
 def test_related_managers_are_scoped_through_their_parent(tenant_a, tenant_b):
     assert tenant_a.customer.contacts.count() == 2
     assert sorted(c.pk for c in tenant_a.customer.contacts.all()) == sorted(

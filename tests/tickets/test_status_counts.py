@@ -99,6 +99,24 @@ def test_the_counts_match_the_tickets_after_any_mix_of_changes(tenant_a, tenant_
     assert kept(tenant_b.partner, by_assignee=True) == actual(tenant_b.partner, by_assignee=True)
 
 
+def test_every_kept_count_is_the_length_of_its_views_list(tenant_a):
+    rng = random.Random(11)
+    agent = tenant_a.staff["helpdesk_agent"].user
+    staff = [None, agent, tenant_a.admin.user]
+    for _ in range(25):
+        TicketFactory(
+            customer=tenant_a.customer,
+            status=rng.choice(list(Status)),
+            assignee=rng.choice(staff),
+        )
+
+    counts = selectors.ticket_counts(partner=tenant_a.partner, user=agent)
+
+    for view in selectors.KEPT_VIEWS:
+        listed = selectors.ticket_list(partner=tenant_a.partner, user=agent, view=view)
+        assert counts[view] == listed.count(), view
+
+
 def test_an_assignment_moves_one_count_from_nobody_to_the_assignee(tenant_a):
     agent = tenant_a.staff["helpdesk_agent"].user
     ticket = TicketFactory(customer=tenant_a.customer)

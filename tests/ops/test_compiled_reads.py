@@ -1,0 +1,57 @@
+"""Reads compiled by the ORM once per process (csp_portal.compiled): the same rows as the
+queryset they stand for, whatever values each run is given, and no compiling after the first."""
+
+from __future__ import annotations
+
+import pytest
+
+from csp_portal.accounts.models import Customer
+from csp_portal.accounts.tenancy import partner_scope
+from csp_portal.compiled import CompiledRead
+
+pytestmark = pytest.mark.django_db
+
+
+def _named(*, partner, name):
+    return (
+        Customer.objects.for_partner(partner)
+        .filter(company_name=name)
+        .order_by("pk")
+        .values_list("company_name", flat=True)
+    )
+
+
+def test_each_run_has_its_own_values_and_the_querysets_rows(tenant_a, tenant_b):
+    tenant_a.customer.company_name = "Contoso"
+    tenant_a.customer.save()
+    tenant_b.customer.company_name = "Contoso"
+    tenant_b.customer.save()
+    tenant_b.other_customers[0].company_name = "Contoso Foreign"
+    tenant_b.other_customers[0].save()
+    calls = []
+
+    def build(**markers):
+        calls.append(markers)
+        return _named(**markers)
+
+    read = CompiledRead(build, partner=-1, name="\x00marker")
+    with partner_scope(tenant_a.partner):
+        contoso_a = read.rows(partner=tenant_a.partner.pk, name="Contoso")
+        nothing = read.rows(partner=tenant_a.partner.pk, name="Contoso Foreign")
+    with partner_scope(tenant_b.partner):
+        contoso_b = read.rows(partner=tenant_b.partner.pk, name="Contoso")
+        expected_b = list(_named(partner=tenant_b.partner, name="Contoso"))
+
+    assert contoso_a == [("Contoso",)]
+    assert nothing == []  # that name is the other partner's
+    assert [name for (name,) in contoso_b] == expected_b == ["Contoso"]
+    assert len(calls) == 1  # built and compiled once
+
+
+def test_a_marker_the_statement_does_not_carry_is_refused(tenant_a):
+    read = CompiledRead(
+        lambda partner, since: _named(partner=partner, name="C"), partner=-1, since=0
+    )
+
+    with pytest.raises(ValueError, match="since"):
+        read.rows(partner=tenant_a.partner.pk, since=5)

@@ -13,4 +13,5 @@ RUN DJANGO_DEBUG=true DATABASE_URL=postgres://build@localhost/build REDIS_URL=re
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "csp_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Workers: gunicorn.conf.py (one per core plus one; WEB_CONCURRENCY overrides).
+CMD ["gunicorn", "csp_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

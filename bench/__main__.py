@@ -4,7 +4,7 @@ a process of its own and write bench/results.json and bench/RESULTS.md.
 Environment: BENCH_SCALE (1 = the issue's full size: 1,000 partners, 50,000 customers,
 1,000,000 tickets, 4,000,000 messages, 500,000 invoices; the small set is 1 % of it),
 BENCH_DURATION (seconds of load per page, 15), BENCH_CONNECTIONS (8), BENCH_WORKERS
-(gunicorn workers, 4), BENCH_REUSE=1 (keep databases already seeded at the same size),
+(gunicorn workers; gunicorn.conf.py's by default), BENCH_REUSE=1 (keep databases already seeded at the same size),
 BENCH_IMPORT_LINES (reconciliation file of the large run, 500,000 × scale),
 BENCH_PDF_LETTERS (20), BENCH_NOTES (a Markdown file appended to the report), BENCH_SEED_ONLY=1
 (create and seed the databases, then stop: measure later with BENCH_REUSE=1). Needs DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL (the devstack

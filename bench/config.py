@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import runpy
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 # The issue's full size; BENCH_SCALE multiplies it (the small set is 1 % of the large one).
 FULL = {
@@ -38,6 +40,11 @@ def env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def production_workers() -> int:
+    """The web workers production runs with (gunicorn.conf.py, for this machine)."""
+    return int(runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))["workers"])
+
+
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
@@ -48,7 +55,7 @@ class Config:
     scale: float = 1.0
     duration: int = 15  # seconds of load per page
     connections: int = 8
-    workers: int = 4  # gunicorn workers
+    workers: int = 0  # gunicorn workers; 0: as gunicorn.conf.py has them (production's)
     reuse: bool = False  # keep a database already seeded at the same size
     import_lines: int = 500_000
     pdf_letters: int = 20
@@ -61,7 +68,7 @@ class Config:
             scale=scale,
             duration=env_int("BENCH_DURATION", 15),
             connections=env_int("BENCH_CONNECTIONS", 8),
-            workers=env_int("BENCH_WORKERS", 4),
+            workers=env_int("BENCH_WORKERS", 0) or production_workers(),
             reuse=os.environ.get("BENCH_REUSE", "").lower() in {"1", "true", "yes", "on"},
             import_lines=env_int("BENCH_IMPORT_LINES", int(500_000 * scale)),
             pdf_letters=env_int("BENCH_PDF_LETTERS", 20),

@@ -143,6 +143,23 @@ def test_the_list_shows_time_left_coloured_and_the_pause_reason(desk, agent):
     assert running.reference in html
 
 
+def test_the_clocks_speak_each_viewers_language(desk, agent):
+    with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
+        _open(desk)
+        paused = _open(desk)
+        services.ticket_reply(
+            ticket=paused, author=agent, body="Logs?", status=Status.WAITING_ON_MICROSOFT
+        )
+        clock.move_to(at("2026-03-02 09:20"))
+        english = desk.client(agent).get("/staff/tickets/?view=all_open").content.decode()
+        dutch = desk.client(agent).get("/staff/tickets/?view=all_open", HTTP_ACCEPT_LANGUAGE="nl")
+        again = desk.client(agent).get("/staff/tickets/?view=all_open").content.decode()
+
+    assert "40 min left" in english and "Paused: " in english
+    assert "nog 40 min" in dutch.content.decode() and "Gepauzeerd: " in dutch.content.decode()
+    assert "40 min left" in again  # each language's words kept apart
+
+
 def test_the_ticket_page_shows_both_clocks(desk, agent):
     with time_machine.travel(at("2026-03-02 09:00"), tick=False) as clock:
         ticket = _open(desk)

@@ -3,8 +3,10 @@
 A list shows a clock on every row, so the clock's words and markup are built here in Python
 (`clock_text`, `sla_clock`) rather than by nested template includes per row."""
 
+import functools
+
 from django import template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -16,63 +18,88 @@ register = template.Library()
 NO_CLOCK = mark_safe('<span class="text-muted">—</span>')  # noqa: S308 — a constant
 
 
+@functools.lru_cache(maxsize=32)
+def _words(language: str | None) -> dict[str, str]:
+    """The clocks' words in one language, translated once per process: a list draws a clock
+    on each of its rows, and each clock says three or four of them."""
+    return {
+        "minutes": _("%(minutes)d min"),
+        "hours": _("%(hours)d h %(minutes)02d min"),
+        "days": _("%(days)d d %(hours)d h"),
+        "overdue": _("%(time)s overdue"),
+        "left": _("%(time)s left"),
+        "service_left": _("%(time)s of service hours left"),
+        "paused": _("Paused"),
+        "met": "✓ " + _("Met"),
+        "missed": "✗ " + _("Missed"),
+        "due": _("due"),
+    }
+
+
+def _active_words() -> dict[str, str]:
+    return _words(translation.get_language())
+
+
 @register.filter
-def sla_duration(seconds) -> str:
+def sla_duration(seconds, words=None) -> str:
     """45 min · 2 h 05 min · 3 d 4 h (sign dropped: the caller says left or overdue)."""
     if seconds is None:
         return ""
+    words = words or _active_words()
     minutes = abs(int(seconds)) // 60
     if minutes < 60:
-        return _("%(minutes)d min") % {"minutes": minutes}
+        return words["minutes"] % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+        return words["hours"] % {"hours": hours, "minutes": minutes}
     days, hours = divmod(hours, 24)
-    return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    return words["days"] % {"days": days, "hours": hours}
 
 
 @register.simple_tag
-def clock_text(clock) -> str:
+def clock_text(clock, words=None) -> str:
     """What a clock says: time left or overdue, paused with its reason, met or missed."""
     if clock is None:
         return "—"
+    words = words or _active_words()
     if clock.state in ("running", "paused"):
+        duration = sla_duration(clock.abs_seconds, words)
         if clock.overdue:
-            told = _("%(time)s overdue") % {"time": sla_duration(clock.abs_seconds)}
+            told = words["overdue"] % {"time": duration}
         elif clock.state == "running":
-            told = _("%(time)s left") % {"time": sla_duration(clock.seconds)}
+            told = words["left"] % {"time": duration}
         else:
-            told = _("%(time)s of service hours left") % {"time": sla_duration(clock.seconds)}
+            told = words["service_left"] % {"time": duration}
         if clock.state == "paused":
-            paused = _("Paused")
-            return f"{paused}: {clock.reason} · {told}"
+            return f"{words['paused']}: {clock.reason} · {told}"
         return told
     if clock.state == "met":
-        return "✓ " + _("Met")
+        return words["met"]
     if clock.state == "missed":
-        return "✗ " + _("Missed")
+        return words["missed"]
     return "—"
 
 
 @register.simple_tag
-def sla_clock(ticket):
-    """The clock a list row shows."""
-    clock = list_clock(ticket, timezone.now())
+def sla_clock(ticket, now=None):
+    """The clock a list row shows (`now`: the list's, for all of its rows)."""
+    clock = list_clock(ticket, now or timezone.now())
     if clock is None:
         return NO_CLOCK
-    title = str(clock.label)
+    words = _active_words()
+    label = str(clock.label)
+    title = label
     if clock.due_at and clock.state == "running":
         due = date_format(timezone.localtime(clock.due_at), "SHORT_DATETIME_FORMAT")
-        due_word = _("due")
-        title = f"{title} · {due_word} {due}"
+        title = f"{label} · {words['due']} {due}"
     return format_html(
         '<span class="sla-clock sla-{}" data-sla-state="{}" title="{}">{}<br><small>{}</small>'
         "</span>",
         clock.level,
         clock.state,
         title,
-        clock_text(clock),
-        clock.label,
+        clock_text(clock, words),
+        label,
     )
 
 

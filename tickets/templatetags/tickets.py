@@ -87,10 +87,11 @@ def ticket_rows(tickets, selectable: bool) -> SafeString:
     # Every row's link differs only in the ticket id: one reverse() per list.
     before, _zero, after = reverse("tickets:ticket-detail", kwargs={"ticket_id": 0}).rpartition("0")
     labels["detail_url"] = f"{before}%d{after}"
-    return format_html_join("", ROW, (_row(ticket, labels, selectable) for ticket in tickets))
+    now = timezone.now()
+    return format_html_join("", ROW, (_row(ticket, labels, selectable, now) for ticket in tickets))
 
 
-def _row(ticket, labels: dict, selectable: bool) -> tuple:
+def _row(ticket, labels: dict, selectable: bool, now) -> tuple:
     return (
         format_html(SELECT_CELL, ticket.pk, ticket.reference) if selectable else "",
         ticket.reference,
@@ -104,7 +105,7 @@ def _row(ticket, labels: dict, selectable: bool) -> tuple:
         ticket.priority,
         labels["priority"].get(ticket.priority, ticket.priority),
         ticket.assignee or "—",
-        sla_clock(ticket),
+        sla_clock(ticket, now),
         date_format(timezone.localtime(ticket.updated_at), "SHORT_DATETIME_FORMAT"),
     )
 

@@ -150,14 +150,14 @@ def ticket_list_rows(**arguments) -> QuerySet[Ticket]:
 class SearchResults:
     """The workspace's search results, read a page at a time (`results[offset:end]`).
 
-    A page's tickets are chosen among the matches alone (ranked, sorted and sliced on the
-    ticket table), and only they are then read with their customer and assignee: joining
-    every match before sorting cost as much again as the search. Among the matches, the
-    partner is checked on each matched row (`for_partner_by_row`): the GIN index already
-    narrows the scan to the partner's rows (`search.scope_word`), and a partner index would
-    add an intersection with all of the partner's tickets (5 ms at 50,000 tickets). The
-    page's rows are then read through `for_partner`, and row-level security applies to
-    both."""
+    A page is two statements. The first ranks, sorts and slices the matches on the ticket
+    table alone and returns their ids; the second reads those tickets with their customer and
+    assignee. Joining every match before sorting cost as much again as the search itself.
+    Among the matches, the partner is checked on each matched row (`for_partner_by_row`):
+    the GIN index already narrows the scan to the partner's rows (`search.scope_word`), and a
+    partner index would add an intersection with all of the partner's tickets (5 ms at
+    50,000 tickets). The tickets are then read through `for_partner`, and row-level security
+    applies to both."""
 
     def __init__(self, *, partner, user, view, filters, sort, search):
         query = search_query(partner.pk, search)
@@ -167,17 +167,18 @@ class SearchResults:
             .filter(_conditions(user=user, view=view, filters=filters))
             .alias(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
             .order_by(*_ordering(sort, search))
+            .values_list("pk", flat=True)
         )
-        self._rows = (
+        self._tickets = (
             Ticket.objects.for_partner(partner)
             .select_related("customer", "assignee")
             .only(*LIST_ROW_FIELDS)
-            .annotate(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
-            .order_by(*_ordering(sort, search))
         )
 
     def __getitem__(self, window: slice) -> list[Ticket]:
-        return list(self._rows.filter(pk__in=self._matches.values("pk")[window]))
+        ids = list(self._matches[window])
+        found = {ticket.pk: ticket for ticket in self._tickets.filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
 
 
 # The views whose counts are read from the trigger-kept counts (`TicketStatusCount`): each is

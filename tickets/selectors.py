@@ -3,6 +3,7 @@ not grow with the number of tickets or messages."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from django.contrib.postgres.search import SearchRank
@@ -21,7 +22,7 @@ from .models import (
     TicketStatusCount,
     running_clock_due,
 )
-from .search import search_query
+from .search import scope_word, search_query
 from .sla_selectors import SOON, breached, breaching_soon
 
 Status = Ticket.Status
@@ -69,8 +70,9 @@ def _priority_rank():
 
 def _conditions(*, user, view: str, filters: dict) -> Q:
     """A view's condition with the list's filters (status, priority, kind, product, customer,
-    assignee — "none" for unassigned)."""
-    condition = VIEWS.get(view, VIEWS[DEFAULT_VIEW])[1](user.pk)
+    assignee — "none" for unassigned). `user` may be None for a view that does not name the
+    viewer."""
+    condition = VIEWS.get(view, VIEWS[DEFAULT_VIEW])[1](getattr(user, "pk", None))
     for field in ("status", "priority", "kind", "product"):
         if filters.get(field):
             condition &= Q(**{field: filters[field]})
@@ -160,14 +162,12 @@ class SearchResults:
     applies to both."""
 
     def __init__(self, *, partner, user, view, filters, sort, search):
-        query = search_query(partner.pk, search)
-        self._matches = (
-            Ticket.objects.for_partner_by_row(partner)
-            .filter(search_vector=query)
-            .filter(_conditions(user=user, view=view, filters=filters))
-            .alias(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
-            .order_by(*_ordering(sort, search))
-            .values_list("pk", flat=True)
+        self._partner, self._view, self._sort, self._search = partner, view, sort, search
+        # A search with no filter in a view that depends on neither the viewer nor the clock
+        # (nearly every search) runs a statement compiled once per process.
+        self._compiled = not any(filters.values()) and view not in PERSONAL_OR_TIMED_VIEWS
+        self._matches = _search_matches(
+            partner=partner, user=user, view=view, filters=filters, sort=sort, typed=search
         )
         self._tickets = (
             Ticket.objects.for_partner(partner)
@@ -176,9 +176,44 @@ class SearchResults:
         )
 
     def __getitem__(self, window: slice) -> list[Ticket]:
-        ids = list(self._matches[window])
+        if self._compiled:
+            read = _compiled_search(self._view, self._sort, window.start, window.stop)
+            partner_id = self._partner.pk
+            rows = read.rows(partner=partner_id, word=scope_word(partner_id), typed=self._search)
+            ids = [pk for (pk,) in rows]
+        else:
+            ids = list(self._matches[window])
         found = {ticket.pk: ticket for ticket in self._tickets.filter(pk__in=ids)}
         return [found[pk] for pk in ids if pk in found]
+
+
+PERSONAL_OR_TIMED_VIEWS = {"mine", "breaching_soon", "sla_breached"}
+
+
+def _search_matches(*, partner, user, view, filters, sort, typed) -> QuerySet:
+    """The ids of the partner's tickets that match `typed` in a view, ranked and sorted."""
+    query = search_query(getattr(partner, "pk", partner), typed)
+    return (
+        Ticket.objects.for_partner_by_row(partner)
+        .filter(search_vector=query)
+        .filter(_conditions(user=user, view=view, filters=filters))
+        .alias(rank=SearchRank(F("search_vector"), query), priority_rank=_priority_rank())
+        .order_by(*_ordering(sort, typed))
+        .values_list("pk", flat=True)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_search(view: str, sort: str, start: int, stop: int) -> CompiledRead:
+    """One page window of an unfiltered search in a view, compiled on first use."""
+
+    def build(*, partner, word, typed):
+        matches = _search_matches(
+            partner=partner, user=None, view=view, filters={}, sort=sort, typed=typed
+        )
+        return matches[start:stop]
+
+    return CompiledRead(build, partner=-1, word=scope_word(-1), typed="\x00typed")
 
 
 # The views whose counts are read from the trigger-kept counts (`TicketStatusCount`): each is

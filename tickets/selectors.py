@@ -166,8 +166,14 @@ class SearchResults:
         # A search with no filter in a view that depends on neither the viewer nor the clock
         # (nearly every search) runs a statement compiled once per process.
         self._compiled = not any(filters.values()) and view not in PERSONAL_OR_TIMED_VIEWS
-        self._matches = _search_matches(
-            partner=partner, user=user, view=view, filters=filters, sort=sort, typed=search
+        self._matches = functools.partial(
+            _search_matches,
+            partner=partner,
+            user=user,
+            view=view,
+            filters=filters,
+            sort=sort,
+            typed=search,
         )
         self._tickets = (
             Ticket.objects.for_partner(partner)
@@ -182,7 +188,7 @@ class SearchResults:
             rows = read.rows(partner=partner_id, word=scope_word(partner_id), typed=self._search)
             ids = [pk for (pk,) in rows]
         else:
-            ids = list(self._matches[window])
+            ids = list(self._matches()[window])
         found = {ticket.pk: ticket for ticket in self._tickets.filter(pk__in=ids)}
         return [found[pk] for pk in ids if pk in found]
 

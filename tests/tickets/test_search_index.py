@@ -127,7 +127,7 @@ def test_the_search_reads_the_full_text_index_without_a_partner_index(tenant_a, 
 
     with transaction.atomic(), partner_scope(tenant_a.partner), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = results._matches[:26].query.sql_with_params()
+        sql, params = results._matches()[:26].query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 

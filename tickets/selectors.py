@@ -139,14 +139,16 @@ LIST_ROW_FIELDS = (
 )
 
 
+def _as_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Tickets read with only what a row of the workspace's list shows."""
+    return (
+        tickets.select_related(None).select_related("customer", "assignee").only(*LIST_ROW_FIELDS)
+    )
+
+
 def ticket_list_rows(**arguments) -> QuerySet[Ticket]:
     """`ticket_list` reading only what the workspace's list page shows of each ticket."""
-    return (
-        ticket_list(**arguments)
-        .select_related(None)
-        .select_related("customer", "assignee")
-        .only(*LIST_ROW_FIELDS)
-    )
+    return _as_rows(ticket_list(**arguments))
 
 
 class SearchResults:
@@ -162,38 +164,30 @@ class SearchResults:
     applies to both."""
 
     def __init__(self, *, partner, user, view, filters, sort, search):
-        self._partner, self._view, self._sort, self._search = partner, view, sort, search
+        self._search = {
+            "partner": partner,
+            "user": user,
+            "view": view,
+            "filters": filters,
+            "sort": sort,
+            "typed": search,
+        }
         # A search with no filter in a view that depends on neither the viewer nor the clock
         # (nearly every search) runs a statement compiled once per process.
         self._compiled = not any(filters.values()) and view not in PERSONAL_OR_TIMED_VIEWS
-        self._matches = functools.partial(
-            _search_matches,
-            partner=partner,
-            user=user,
-            view=view,
-            filters=filters,
-            sort=sort,
-            typed=search,
-        )
-        self._tickets = (
-            Ticket.objects.for_partner(partner)
-            .select_related("customer", "assignee")
-            .only(*LIST_ROW_FIELDS)
-        )
+        self._tickets = _as_rows(Ticket.objects.for_partner(partner))
 
     def __getitem__(self, window: slice) -> list[Ticket]:
+        search = self._search
         if self._compiled:
-            read = _compiled_search(self._view, self._sort, window.start, window.stop)
-            partner_id = self._partner.pk
-            rows = read.rows(partner=partner_id, word=scope_word(partner_id), typed=self._search)
+            read = _compiled_search(search["view"], search["sort"], window.start, window.stop)
+            partner_id = search["partner"].pk
+            rows = read.rows(partner=partner_id, word=scope_word(partner_id), typed=search["typed"])
             ids = [pk for (pk,) in rows]
         else:
-            ids = list(self._matches()[window])
+            ids = list(_search_matches(**search)[window])
         found = {ticket.pk: ticket for ticket in self._tickets.filter(pk__in=ids)}
         return [found[pk] for pk in ids if pk in found]
-
-
-PERSONAL_OR_TIMED_VIEWS = {"mine", "breaching_soon", "sla_breached"}
 
 
 def _search_matches(*, partner, user, view, filters, sort, typed) -> QuerySet:
@@ -234,6 +228,10 @@ KEPT_VIEWS = {
     "resolved": ([Status.RESOLVED], "anyone"),
     "closed": ([Status.CLOSED], "anyone"),
     "all": (list(Status), "anyone"),
+}
+# The views whose tickets change with the viewer ("mine") or the clock (the SLA views).
+PERSONAL_OR_TIMED_VIEWS = {
+    name for name in VIEWS if name not in KEPT_VIEWS or KEPT_VIEWS[name][1] == "mine"
 }
 
 

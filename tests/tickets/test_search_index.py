@@ -116,18 +116,18 @@ def test_the_search_reads_the_full_text_index_without_a_partner_index(tenant_a, 
     for n in range(3):
         _ticket(tenant_a, f"Mailbox quarantine {n}")
         _ticket(tenant_b, f"Printer jam {n}")
-    results = selectors.SearchResults(
+    matches = selectors._search_matches(
         partner=tenant_a.partner,
         user=tenant_a.admin.user,
         view="all",
         filters={},
         sort="updated",
-        search="quarantine",
+        typed="quarantine",
     )
 
     with transaction.atomic(), partner_scope(tenant_a.partner), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = results._matches()[:26].query.sql_with_params()
+        sql, params = matches[:26].query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 

@@ -36,14 +36,7 @@ class TenantQuerySet(models.QuerySet):
     _scope_partner = None
 
     def for_partner(self, partner) -> TenantQuerySet:
-        partner_id = getattr(partner, "pk", partner)
-        if partner_id is None:
-            raise UnscopedQueryError("for_partner() needs a partner")
-        clone = self.filter(partner_id=partner_id)
-        clone._partner_scoped = True
-        if isinstance(partner, models.Model):
-            clone._scope_partner = partner
-        return clone
+        return self._scoped(partner, "for_partner", lambda rows, pk: rows.filter(partner_id=pk))
 
     def for_partner_by_row(self, partner) -> TenantQuerySet:
         """`for_partner`, with the partner checked on each row the query reads rather than
@@ -51,14 +44,23 @@ class TenantQuerySet(models.QuerySet):
         partner's rows (ticket search: every vector names its partner), where the planner,
         taking the two conditions for independent, would first intersect its matches with
         all of the partner's rows."""
-        partner_id = getattr(partner, "pk", partner)
-        if partner_id is None:
-            raise UnscopedQueryError("for_partner_by_row() needs a partner")
         row_partner = models.ExpressionWrapper(
             models.F("partner_id") + 0, output_field=models.BigIntegerField()
         )
-        clone = self.alias(row_partner=row_partner).filter(row_partner=partner_id)
+        return self._scoped(
+            partner,
+            "for_partner_by_row",
+            lambda rows, pk: rows.alias(row_partner=row_partner).filter(row_partner=pk),
+        )
+
+    def _scoped(self, partner, method: str, narrow) -> TenantQuerySet:
+        partner_id = getattr(partner, "pk", partner)
+        if partner_id is None:
+            raise UnscopedQueryError(f"{method}() needs a partner")
+        clone = narrow(self, partner_id)
         clone._partner_scoped = True
+        if isinstance(partner, models.Model):
+            clone._scope_partner = partner
         return clone
 
     def unscoped(self) -> TenantQuerySet:

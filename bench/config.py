@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import runpy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 # The full size; BENCH_SCALE multiplies it (the small set is 1 % of the large one).
@@ -55,7 +55,7 @@ class Config:
     scale: float = 1.0
     duration: int = 15  # seconds of load per page
     connections: int = 8
-    workers: int = 0  # gunicorn workers; 0: as gunicorn.conf.py has them (production's)
+    workers: int = field(default_factory=production_workers)  # gunicorn workers, production's
     reuse: bool = False  # keep a database already seeded at the same size
     import_lines: int = 500_000
     pdf_letters: int = 20

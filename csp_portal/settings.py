@@ -539,6 +539,10 @@ OUTBOX_KEEP_SENT_DAYS = 7
 CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = _read(
     "CELERY_VISIBILITY_TIMEOUT", env.int, default=3600
 )
+# A worker looks for such messages every 10 seconds (kombu's unacked_restore_interval) and,
+# by kombu's default, scans only on every tenth look: a dead worker's message would wait up to
+# 100 seconds beyond the timeout. One ZRANGE per look is cheap; scan on each.
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 # Redis away: the cache (rate limits, throttles) falls back to process memory instead of
 # failing the page (csp_portal/resilience.py); a hung Redis costs at most half a second.
 CACHES["default"]["BACKEND"] = "csp_portal.resilience.FailSoftRedisCache"

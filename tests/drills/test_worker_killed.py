@@ -123,7 +123,16 @@ def test_a_worker_killed_mid_sweep_sends_and_suspends_each_exactly_once(
                 and broker.hlen("unacked") == 0
             )
 
-        wait_for(settled, timeout=120, interval=0.5, what="the restarted worker to finish")
+        try:
+            # The visibility timeout (10 s), one restore look (every 10 s) and the work: well
+            # inside a minute. Kombu's default scans on every tenth look (100 s) and fails it.
+            wait_for(settled, timeout=60, interval=0.5, what="the restarted worker to finish")
+        except AssertionError as error:
+            state = (
+                f"e-mailed {_emailed(partner)}/{TO_REMIND}, applied {_applied(partner)}/"
+                f"{TO_SUSPEND}, waiting {broker.llen('celery')}, unacked {broker.hlen('unacked')}"
+            )
+            raise AssertionError(f"{error} ({state})\n{second.output()}") from None
     finally:
         first.stop()
         if second is not None:

@@ -6,17 +6,14 @@ from .models import Subscription
 
 
 def subscription_options(*, partner, customer) -> list[SubscriptionOption]:
-    subscriptions = (
+    rows = (
         Subscription.objects.for_partner(partner)
         .filter(customer=customer)
         .exclude(status=Subscription.Status.CANCELLED)
         .order_by("offer_name")
+        .values_list("partner_center_id", "offer_name", "quantity", "status")
     )
     return [
-        SubscriptionOption(
-            reference=subscription.partner_center_id,
-            name=f"{subscription.offer_name} ({subscription.quantity})",
-            status=subscription.status,
-        )
-        for subscription in subscriptions
+        SubscriptionOption(reference=reference, name=f"{offer} ({quantity})", status=status)
+        for reference, offer, quantity, status in rows
     ]

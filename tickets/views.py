@@ -403,17 +403,23 @@ class TicketCreateView(TicketStaffMixin, TemplateView):
 
 class TicketDetailView(TicketStaffMixin, TemplateView):
     template_name = "tickets/staff/ticket_detail.html"
+    # The customer panel lists this many of the customer's subscriptions and counts the rest.
+    SUBSCRIPTIONS_SHOWN = 10
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ticket = kwargs.get("ticket") or self.get_ticket()
         staff = selectors.assignee_choices(partner=self.partner)
         values = placeholder_values(ticket=ticket, agent=self.request.user)
+        subscriptions = customer_subscriptions(partner=self.partner, customer=ticket.customer)
+        # Those not active first: a suspended subscription is what the agent needs to see.
+        subscriptions.sort(key=lambda option: option.status == "active")
         context.update(
             ticket=ticket,
             can_work=self.can_work,
             contacts=selectors.customer_contacts(partner=self.partner, customer=ticket.customer),
-            subscriptions=customer_subscriptions(partner=self.partner, customer=ticket.customer),
+            subscriptions=subscriptions[: self.SUBSCRIPTIONS_SHOWN],
+            subscriptions_more=max(len(subscriptions) - self.SUBSCRIPTIONS_SHOWN, 0),
             properties_form=PropertiesForm(
                 staff=staff,
                 initial={

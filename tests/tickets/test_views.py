@@ -417,3 +417,40 @@ def test_the_timeline_names_statuses_priorities_and_people(tenant_a):
     assert "→ Urgent" in timeline
     assert "→ Ada Agent" in timeline
     assert "waiting_on_customer" not in timeline
+
+
+def test_the_customer_panel_lists_ten_subscriptions_suspended_first_and_counts_the_rest(
+    tenant_a, tenant_b
+):
+    from django.utils import translation
+
+    from billing.models import Subscription
+    from tests.factories.billing import SubscriptionFactory
+
+    ticket = TicketFactory(customer=tenant_a.customer)
+    for n in range(12):
+        SubscriptionFactory(customer=tenant_a.customer, offer_name=f"Active offer {n:02d}")
+    SubscriptionFactory(
+        customer=tenant_a.customer,
+        offer_name="Zulu suspended",
+        status=Subscription.Status.SUSPENDED,
+    )
+    SubscriptionFactory(
+        customer=tenant_a.customer, offer_name="Gone", status=Subscription.Status.CANCELLED
+    )
+    SubscriptionFactory(customer=tenant_b.customer, offer_name="Foreign offer")
+    client = tenant_a.client(tenant_a.admin.user)
+
+    def panel(language):
+        with translation.override(language):
+            page = client.get(f"/staff/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+        return page.content.decode().split('id="customer-title"')[1].split("</section>")[0]
+
+    english = panel("en")
+    subscriptions = english.split(">Subscriptions</h3>")[1]
+    listed = [line.split(" <span")[0] for line in subscriptions.split("<li>")[1:]]
+    # Suspended before active, each by name.
+    assert listed == ["Zulu suspended (10)"] + [f"Active offer {n:02d} (10)" for n in range(9)]
+    assert "and 3 more" in english
+    assert "Gone" not in english and "Foreign offer" not in english
+    assert "en nog 3" in panel("nl")

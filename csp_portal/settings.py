@@ -109,8 +109,8 @@ MIDDLEWARE = [
 ]
 
 # Forms render through the project's template settings, so templates/django/forms/ may
-# replace one of Django's widget templates (the select: options without an include each).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# replace one of Django's widget templates; selects are drawn in Python (form_renderer.py).
+FORM_RENDERER = "csp_portal.form_renderer.PortalFormRenderer"
 
 ROOT_URLCONF = "csp_portal.urls"
 PARTNER_URLCONF = "csp_portal.urls_partner"

@@ -4,6 +4,9 @@ asks escalation.selectors for the rest."""
 
 from django import template
 from django.conf import settings
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from csp_portal import outbox
 from csp_portal.accounts.roles import Capability
@@ -62,3 +65,41 @@ def hours(duration):
     if not duration:
         return "—"
     return f"{duration.total_seconds() / 3600:.1f} h"
+
+
+OPTION = '\n  <li class="mb-2{}">{}<strong>{}</strong>{}<div>{}</div>{}</li>'
+
+
+@register.simple_tag
+def channel_options(options) -> SafeString:
+    """The router's channels, in order of preference, each with its reason (and what the
+    partner would need, when not eligible). Drawn in Python: the words are translated once
+    per list rather than once per channel."""
+    marks = {
+        True: format_html(
+            '<span aria-hidden="true">✓</span><span class="visually-hidden">{}:</span>',
+            gettext("Eligible"),
+        ),
+        False: format_html(
+            '<span aria-hidden="true">✗</span><span class="visually-hidden">{}:</span>',
+            gettext("Not eligible"),
+        ),
+    }
+    preferred = format_html(' <span class="badge text-bg-success">{}</span>', gettext("preferred"))
+    need = gettext("Would need")
+    rows = format_html_join(
+        "",
+        OPTION,
+        (
+            (
+                "" if option.eligible else " text-muted",
+                marks[bool(option.eligible)],
+                option.label,
+                preferred if option.preferred else "",
+                option.reason,
+                format_html("<div><em>{}:</em> {}</div>", need, option.need) if option.need else "",
+            )
+            for option in options
+        ),
+    )
+    return format_html('<ol class="escalation-options list-unstyled small mb-2">{}\n</ol>', rows)

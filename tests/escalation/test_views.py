@@ -222,3 +222,37 @@ def test_the_report_counts_per_partner_and_customer(
         for r in response.context["per_customer"]
         if r["customer_id"] == tenant_a.customer.pk
     ] == [escalations]
+
+
+def test_the_channel_list_marks_each_channel_and_escapes_its_words():
+    from django.utils import translation
+
+    from escalation.routing import ChannelOption
+    from escalation.templatetags.escalation import channel_options
+
+    options = [
+        ChannelOption(
+            channel="partner_cloud_support", eligible=True, reason="Covered.", preferred=True
+        ),
+        ChannelOption(
+            channel="premier_unified",
+            eligible=False,
+            reason="No <b>contract</b>.",
+            need="A Premier & Unified contract",
+        ),
+    ]
+
+    with translation.override("en"):
+        html = str(channel_options(options))
+    with translation.override("nl"):
+        dutch = str(channel_options(options))
+
+    first, second = html.split("<li")[1:]
+    assert 'class="mb-2"' in first and "✓" in first and "Eligible:" in first
+    assert "<strong>Partner Cloud Support</strong>" in first and ">preferred</span>" in first
+    assert 'class="mb-2 text-muted"' in second and "✗" in second and "Not eligible:" in second
+    assert "preferred" not in second
+    assert "No &lt;b&gt;contract&lt;/b&gt;." in second
+    assert "<em>Would need:</em> A Premier &amp; Unified contract" in second
+    assert html.startswith('<ol class="escalation-options') and html.endswith("</ol>")
+    assert "Komt in aanmerking:" in dutch and "<em>Zou nodig hebben:</em>" in dutch

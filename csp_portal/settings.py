@@ -127,6 +127,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp_portal.accounts.context_processors.portal",
             ],
+            # Every template's {% url %} remembers its answers (csp_portal/url_tag.py).
+            "builtins": ["csp_portal.url_tag"],
         },
     },
 ]

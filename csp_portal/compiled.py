@@ -7,6 +7,10 @@ request's value goes, keeps the SQL and its parameters, and then runs that SQL w
 markers replaced. The queryset stays the one definition of the read; only its compilation is
 saved.
 
+`rows()` answers tuples; `objects()` answers the queryset's model instances, each with its
+`select_related` relations and annotations, built by Django's own row populators from the
+compiler of that first compilation (prefetches are the caller's: they are further reads).
+
 A marker must be a value the statement would not otherwise carry (a negative id, a date in
 1901), passed to the SQL as it is (an equality or a comparison, not a pattern lookup such as
 `startswith`, which rewrites it): compiling refuses a marker that is not among the
@@ -20,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 
 class CompiledRead:
@@ -30,9 +35,12 @@ class CompiledRead:
         self._build = build
         self._markers = markers
         self._statement: tuple[str, list, dict[str, list[int]]] | None = None
+        self._compiler = None
 
     def _compile(self) -> tuple[str, list, dict[str, list[int]]]:
-        sql, params = self._build(**self._markers).query.sql_with_params()
+        queryset = self._build(**self._markers)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
         places = {
             name: [i for i, param in enumerate(params) if _same(param, marker)]
             for name, marker in self._markers.items()
@@ -40,10 +48,10 @@ class CompiledRead:
         missing = [name for name, found in places.items() if not found]
         if missing:
             raise ValueError(f"markers not among the statement's parameters: {missing}")
+        self._compiler = compiler
         return sql, list(params), places
 
-    def rows(self, **values: Any) -> list[tuple]:
-        """The statement's rows for these values (one per marker)."""
+    def _fetch(self, values: dict[str, Any]) -> list[tuple]:
         if self._statement is None:
             self._statement = self._compile()
         sql, params, places = self._statement
@@ -54,6 +62,31 @@ class CompiledRead:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def rows(self, **values: Any) -> list[tuple]:
+        """The statement's rows for these values (one per marker)."""
+        return self._fetch(values)
+
+    def objects(self, **values: Any) -> list[Model]:
+        """The statement's model instances for these values, as the queryset would build
+        them (its select_related relations and annotations set; its values converted)."""
+        fetched = self._fetch(values)
+        compiler = self._compiler
+        select, klass_info = compiler.select, compiler.klass_info
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, compiler.using)
+        annotations = compiler.annotation_col_map.items()
+        instances = []
+        for row in compiler.results_iter([fetched]):
+            instance = model.from_db(compiler.using, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            for name, position in annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances
 
 
 def _same(param, marker) -> bool:

@@ -116,7 +116,9 @@ class EscalationForm(forms.Form):
 
 
 def escalation_initial(*, ticket: Ticket, user, preferred, severity: str) -> dict:
-    first = ticket.messages.all()[0] if ticket.messages.all() else None
+    """The escalation form's first values; `ticket` as tickets.selectors.ticket_detail reads
+    it (its first message is the description)."""
+    first = ticket.conversation[0] if ticket.conversation else None
     return {
         "channel": preferred.channel if preferred else "",
         "severity": severity,

@@ -148,10 +148,9 @@ def escalations_for_ticket(*, partner, ticket_id):
 def ticket_attachments(*, partner, ticket: Ticket) -> list[TicketAttachment]:
     """The ticket's attachments, internal notes' included: from the conversation the ticket
     page already loaded when it has (with internal notes), else in one query."""
-    loaded = getattr(ticket, "_prefetched_objects_cache", {}).get("messages")
-    if loaded is not None and getattr(ticket, "conversation_includes_internal", False):
+    if getattr(ticket, "conversation_includes_internal", False):
         return sorted(
-            (a for message in loaded for a in message.attachments.all()), key=lambda a: a.pk
+            (a for message in ticket.conversation for a in message.files), key=lambda a: a.pk
         )
     return list(TicketAttachment.objects.for_partner(partner).filter(ticket=ticket).order_by("pk"))
 

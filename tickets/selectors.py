@@ -7,10 +7,10 @@ import functools
 from datetime import UTC, datetime
 
 from django.contrib.postgres.search import SearchRank
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from csp_portal.accounts.models import CustomerContact, Membership
+from csp_portal.accounts.models import CustomerContact, Membership, Partner
 from csp_portal.compiled import CompiledRead
 
 from .models import (
@@ -308,30 +308,79 @@ def tickets_for_contact(*, partner, contact) -> QuerySet[Ticket]:
     return tickets.select_related("requester").order_by("-updated_at", "-pk")
 
 
+def _detail_ticket(tickets: QuerySet[Ticket], ticket_id) -> QuerySet[Ticket]:
+    # The merged-into ticket is shown by its reference only: one column, not the row.
+    return (
+        tickets.select_related("customer", "requester", "assignee")
+        .defer("search_vector")
+        .annotate(merged_into_reference=F("merged_into__reference"))
+        .filter(pk=ticket_id)
+    )
+
+
+def _detail_messages(*, partner, ticket, public_only: bool) -> QuerySet[TicketMessage]:
+    messages = TicketMessage.objects.for_partner(partner).filter(ticket_id=ticket)
+    return (messages.filter(is_public=True) if public_only else messages).select_related("author")
+
+
+def _detail_attachments(*, partner, ticket, public_only: bool) -> QuerySet[TicketAttachment]:
+    attachments = TicketAttachment.objects.for_partner(partner).filter(ticket_id=ticket)
+    return attachments.filter(message__is_public=True) if public_only else attachments
+
+
+def _detail_events(*, partner, ticket) -> QuerySet[TicketEvent]:
+    return TicketEvent.objects.for_partner(partner).filter(ticket_id=ticket).select_related("actor")
+
+
+# The ticket page's reads, compiled once per process (every view of a ticket runs them): the
+# ticket as staff reach it, and its messages, attachments and events, with and without the
+# internal notes.
+_DETAIL_TICKET = CompiledRead(
+    lambda partner, ticket: _detail_ticket(Ticket.objects.for_partner(partner), ticket),
+    partner=-1,
+    ticket=-2,
+)
+_DETAIL_PARTS = {
+    public_only: (
+        CompiledRead(
+            functools.partial(_detail_messages, public_only=public_only), partner=-1, ticket=-2
+        ),
+        CompiledRead(
+            functools.partial(_detail_attachments, public_only=public_only), partner=-1, ticket=-2
+        ),
+    )
+    for public_only in (False, True)
+}
+_DETAIL_EVENTS = CompiledRead(_detail_events, partner=-1, ticket=-2)
+
+
 def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -> Ticket:
-    """One ticket with its conversation (internal notes only with `include_internal`), each
-    message's author and attachments, and the timeline. Raises Ticket.DoesNotExist."""
-    messages = TicketMessage.objects.for_partner(partner).select_related("author")
-    attachments = TicketAttachment.objects.for_partner(partner)
-    if not include_internal:
-        messages = messages.filter(is_public=True)
-    base = tickets if tickets is not None else Ticket.objects.for_partner(partner)
-    ticket = (
-        base.select_related("customer", "requester", "assignee", "merged_into")
-        .defer("search_vector", "merged_into__search_vector")
-        .prefetch_related(
-            Prefetch("messages", queryset=messages.prefetch_related(
-                Prefetch("attachments", queryset=attachments)
-            )),
-            Prefetch(
-                "events",
-                queryset=TicketEvent.objects.for_partner(partner).select_related("actor"),
-            ),
-        )
-        .get(pk=ticket_id)
-    )  # fmt: skip
-    # Whether `ticket.messages` holds the internal notes too (readers of the loaded
-    # conversation, such as the escalation panel's attachment list, ask).
+    """One ticket with its customer, requester and assignee, `merged_into_reference`, its
+    `conversation` (the messages, internal notes only with `include_internal`, each with its
+    author and its attachments as `files`) and its `timeline` (the events, each with its
+    actor). `tickets`: the tickets the viewer may see (a customer's), else all the partner's.
+    Raises Ticket.DoesNotExist."""
+    partner_id = getattr(partner, "pk", partner)
+    if tickets is None:
+        found = _DETAIL_TICKET.objects(partner=partner_id, ticket=int(ticket_id))
+        if not found:
+            raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
+        ticket = found[0]
+    else:
+        ticket = _detail_ticket(tickets, ticket_id).get()
+    if isinstance(partner, Partner):
+        ticket._state.fields_cache.setdefault("partner", partner)
+    messages, attachments = _DETAIL_PARTS[not include_internal]
+    conversation = messages.objects(partner=partner_id, ticket=ticket.pk)
+    files: dict[int, list[TicketAttachment]] = {}
+    for attachment in attachments.objects(partner=partner_id, ticket=ticket.pk):
+        files.setdefault(attachment.message_id, []).append(attachment)
+    for message in conversation:
+        message.files = files.get(message.pk, [])
+    ticket.conversation = conversation
+    ticket.timeline = _DETAIL_EVENTS.objects(partner=partner_id, ticket=ticket.pk)
+    # Whether the conversation holds the internal notes too (readers of it, such as the
+    # escalation panel's attachment list, ask).
     ticket.conversation_includes_internal = include_internal
     return ticket
 

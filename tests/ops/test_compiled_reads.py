@@ -55,3 +55,44 @@ def test_a_marker_the_statement_does_not_carry_is_refused(tenant_a):
 
     with pytest.raises(ValueError, match="since"):
         read.rows(partner=tenant_a.partner.pk, since=5)
+
+
+def test_objects_are_the_querysets_instances_with_relations_annotations_and_conversions(
+    tenant_a, django_assert_num_queries
+):
+    from django.db.models import F
+
+    from tests.factories.tickets import TicketFactory
+    from tickets.models import Ticket, TicketEvent
+
+    ticket = TicketFactory(customer=tenant_a.customer, assignee=tenant_a.admin.user, tags=["vip"])
+    TicketEvent.objects.create(
+        partner=tenant_a.partner,
+        ticket=ticket,
+        actor=tenant_a.admin.user,
+        kind=TicketEvent.Kind.STATUS_CHANGED,
+        data={"from": "new", "to": "open"},
+    )
+
+    def build(*, partner, ticket):
+        return (
+            TicketEvent.objects.for_partner(partner)
+            .filter(ticket_id=ticket)
+            .select_related("actor", "ticket__customer")
+            .annotate(customer_name=F("ticket__customer__company_name"))
+        )
+
+    read = CompiledRead(build, partner=-1, ticket=-2)
+    with partner_scope(tenant_a.partner):
+        expected = list(build(partner=tenant_a.partner.pk, ticket=ticket.pk))
+        read.objects(partner=tenant_a.partner.pk, ticket=-3)  # compiled here
+        with django_assert_num_queries(1):
+            (event,) = read.objects(partner=tenant_a.partner.pk, ticket=ticket.pk)
+            assert event.actor == tenant_a.admin.user
+            assert event.ticket.customer.company_name == tenant_a.customer.company_name
+            assert event.ticket.tags == ["vip"]
+
+    assert [e.pk for e in expected] == [event.pk]
+    assert event.data == {"from": "new", "to": "open"} == expected[0].data  # JSON converted
+    assert event.customer_name == expected[0].customer_name == tenant_a.customer.company_name
+    assert isinstance(event.ticket, Ticket) and event._state.adding is False

@@ -454,3 +454,59 @@ def test_the_customer_panel_lists_ten_subscriptions_suspended_first_and_counts_t
     assert "and 3 more" in english
     assert "Gone" not in english and "Foreign offer" not in english
     assert "en nog 3" in panel("nl")
+
+
+def test_the_ticket_page_shows_its_conversation_files_timeline_and_merge_target(tenant_a):
+    target = TicketFactory(customer=tenant_a.customer)
+    ticket = TicketFactory(customer=tenant_a.customer, requester=tenant_a.customer_user.user)
+    first = MessageFactory(ticket=ticket, body="First, from the customer")
+    AttachmentFactory(message=first, original_name="first.pdf")
+    note = MessageFactory(
+        ticket=ticket, author=tenant_a.admin.user, body="Internal finding", is_public=False
+    )
+    AttachmentFactory(message=note, original_name="internal.log")
+    MessageFactory(ticket=ticket, author=tenant_a.admin.user, body="Second, from us")
+    services.ticket_merge(source=ticket, target=target, acting_user=tenant_a.admin.user)
+
+    staff = tenant_a.client(tenant_a.admin.user).get(f"/staff/tickets/{ticket.pk}/")
+    customer = tenant_a.client(tenant_a.customer_user.user).get(f"/requests/{ticket.pk}/")
+
+    page = staff.content.decode()
+    conversation = page.split('class="conversation')[1].split("</ol>")[0]
+    order = [
+        conversation.index(text)
+        for text in ("First", "first.pdf", "Internal", "internal.log", "Second")
+    ]
+    assert order == sorted(order)  # each file under its own message, messages in order
+    assert f'merged into <a href="/staff/tickets/{target.pk}/">{target.reference}</a>' in page
+    timeline = page.split('id="timeline-title"')[1].split("</ol>")[0]
+    assert timeline.count("<li>") == len(ticket.events.all()) >= 1
+    shown = customer.content.decode()
+    assert "First, from the customer" in shown and "first.pdf" in shown
+    assert "Internal finding" not in shown and "internal.log" not in shown
+
+
+def test_the_ticket_read_is_the_partners_even_without_row_level_security(tenant_a, tenant_b):
+    from csp_portal.accounts.tenancy import partner_scope
+
+    foreign = TicketFactory(customer=tenant_b.customer)
+    MessageFactory(ticket=foreign, body="Partner B's words")
+    own = TicketFactory(customer=tenant_a.customer)
+
+    with partner_scope(None, bypass=True):
+        with pytest.raises(Ticket.DoesNotExist):
+            selectors.ticket_detail(
+                partner=tenant_a.partner, ticket_id=foreign.pk, include_internal=True
+            )
+        read = selectors.ticket_detail(
+            partner=tenant_a.partner, ticket_id=own.pk, include_internal=True
+        )
+        # The conversation of another partner's ticket id is not read either.
+        assert (
+            selectors._DETAIL_PARTS[False][0].objects(
+                partner=tenant_a.partner.pk, ticket=foreign.pk
+            )
+            == []
+        )
+
+    assert read.pk == own.pk and read.conversation == [] and read.partner == tenant_a.partner

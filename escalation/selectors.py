@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models import Avg, Count, F, Prefetch, Q, Value
+from django.db.models import Avg, Count, F, Q, Value
 from django.utils import timezone
 
+from csp_portal.compiled import CompiledRead
 from tickets.models import Ticket, TicketAttachment
 
 from . import routing
@@ -128,21 +129,42 @@ def azure_catalog(*, partner) -> list[dict] | None:
     return cache.get(azure_catalog_key(partner.pk))
 
 
-def escalations_for_ticket(*, partner, ticket_id):
-    """A ticket's escalations, newest first, each with its events (the ticket itself is the
-    caller's to attach: it has it)."""
+def _ticket_escalations(*, partner, ticket):
     return (
         Escalation.objects.for_partner(partner)
-        .filter(ticket_id=ticket_id)
+        .filter(ticket_id=ticket)
         .select_related("created_by", "customer")
-        .prefetch_related(
-            Prefetch(
-                "events",
-                queryset=EscalationEvent.objects.for_partner(partner).select_related("actor"),
-            )
-        )
         .order_by("-created_at", "-pk")
     )
+
+
+def _ticket_escalation_events(*, partner, ticket):
+    return (
+        EscalationEvent.objects.for_partner(partner)
+        .filter(escalation__ticket_id=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+
+
+# Every view of a ticket reads its escalations: compiled once per process.
+_TICKET_ESCALATIONS = CompiledRead(_ticket_escalations, partner=-1, ticket=-2)
+_TICKET_ESCALATION_EVENTS = CompiledRead(_ticket_escalation_events, partner=-1, ticket=-2)
+
+
+def escalations_for_ticket(*, partner, ticket: Ticket) -> list[Escalation]:
+    """A ticket's escalations, newest first, each with its events, oldest first, as
+    `timeline` (their events are read only when there are escalations)."""
+    partner_id = getattr(partner, "pk", partner)
+    escalations = _TICKET_ESCALATIONS.objects(partner=partner_id, ticket=ticket.pk)
+    if escalations:
+        events: dict[int, list[EscalationEvent]] = {}
+        for event in _TICKET_ESCALATION_EVENTS.objects(partner=partner_id, ticket=ticket.pk):
+            events.setdefault(event.escalation_id, []).append(event)
+        for escalation in escalations:
+            escalation.timeline = events.get(escalation.pk, [])
+            escalation.ticket = ticket  # the caller's own ticket: not read again with each one
+    return escalations
 
 
 def ticket_attachments(*, partner, ticket: Ticket) -> list[TicketAttachment]:
@@ -162,9 +184,7 @@ def escalation_panel(
     only to those who may escalate). `for_showing`: the entitlements may come from the
     cache (the ticket page; the escalation page and escalating read them afresh)."""
     options = escalation_options(partner=partner, ticket=ticket, for_showing=for_showing)
-    escalations = list(escalations_for_ticket(partner=partner, ticket_id=ticket.pk))
-    for escalation in escalations:
-        escalation.ticket = ticket  # the page's own ticket: not read again with each one
+    escalations = escalations_for_ticket(partner=partner, ticket=ticket)
     active = next((e for e in escalations if e.is_active), None)
     return {
         "options": options,

@@ -256,3 +256,35 @@ def test_the_channel_list_marks_each_channel_and_escapes_its_words():
     assert "<em>Would need:</em> A Premier &amp; Unified contract" in second
     assert html.startswith('<ol class="escalation-options') and html.endswith("</ol>")
     assert "Komt in aanmerking:" in dutch and "<em>Zou nodig hebben:</em>" in dutch
+
+
+def test_the_panel_lists_the_active_escalations_events_and_no_other(tenant_a, tenant_b):
+    from escalation.models import EscalationEvent
+
+    ticket = TicketFactory(customer=tenant_a.customer)
+    old = EscalationFactory(ticket=ticket, status=Escalation.Status.CLOSED)
+    active = EscalationFactory(ticket=ticket)
+    elsewhere = EscalationFactory(ticket=TicketFactory(customer=tenant_a.customer))
+    foreign = EscalationFactory(ticket=TicketFactory(customer=tenant_b.customer))
+
+    def event(escalation, detail):
+        EscalationEvent.objects.create(
+            partner=escalation.partner,
+            escalation=escalation,
+            kind=EscalationEvent.Kind.STATUS,
+            detail=detail,
+        )
+
+    event(active, "first step")
+    event(old, "from the closed one")
+    event(active, "second step")
+    event(elsewhere, "another ticket's")
+    event(foreign, "another partner's")
+
+    page = tenant_a.client(tenant_a.admin.user).get(f"/staff/tickets/{ticket.pk}/")
+    panel = page.content.decode().split('id="escalation"')[1].split("</section>")[0]
+
+    assert panel.index("first step") < panel.index("second step")
+    for detail in ("from the closed one", "another ticket's", "another partner's"):
+        assert detail not in panel
+    assert active.get_channel_display() in panel

@@ -10,7 +10,8 @@ from django.contrib.postgres.search import SearchRank
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from csp_portal.accounts.models import CustomerContact, Membership, Partner
+from csp_portal.accounts.models import CustomerContact, Membership
+from csp_portal.accounts.tenancy import carry_partner
 from csp_portal.compiled import CompiledRead
 
 from .models import (
@@ -368,8 +369,7 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
         ticket = found[0]
     else:
         ticket = _detail_ticket(tickets, ticket_id).get()
-    if isinstance(partner, Partner):
-        ticket._state.fields_cache.setdefault("partner", partner)
+    carry_partner([ticket], partner)
     messages, attachments = _DETAIL_PARTS[not include_internal]
     conversation = messages.objects(partner=partner_id, ticket=ticket.pk)
     files: dict[int, list[TicketAttachment]] = {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from csp_portal.compiled import CompiledRead
+
 from .models import (
     ContactMethod,
     Customer,
@@ -16,26 +18,49 @@ from .models import (
     ServiceHours,
     SupportPlan,
 )
-
-
-def membership_for(*, partner, user) -> Membership | None:
-    return Membership.objects.for_partner(partner).filter(user=user, is_active=True).first()
-
-
-def contact_for(*, partner, user) -> CustomerContact | None:
-    return (
-        CustomerContact.objects.for_partner(partner)
-        .select_related("customer")
-        .filter(user=user, is_active=True, customer__status__in=_PORTAL_CUSTOMER_STATUSES)
-        .first()
-    )
-
+from .tenancy import carry_partner
 
 _PORTAL_CUSTOMER_STATUSES = [
     Customer.Status.ACTIVE,
     Customer.Status.ON_HOLD,
     Customer.Status.SUSPENDED,
 ]
+
+# Every signed-in page reads the viewer's membership (staff) or contact (customers): the two
+# reads are compiled once per process.
+_MEMBERSHIP = CompiledRead(
+    lambda partner, user: (
+        Membership.objects.for_partner(partner)
+        .filter(user_id=user, is_active=True)
+        .order_by("pk")[:1]
+    ),
+    partner=-1,
+    user=-2,
+)
+_CONTACT = CompiledRead(
+    lambda partner, user: (
+        CustomerContact.objects.for_partner(partner)
+        .select_related("customer")
+        .filter(user_id=user, is_active=True, customer__status__in=_PORTAL_CUSTOMER_STATUSES)
+        .order_by("pk")[:1]
+    ),
+    partner=-1,
+    user=-2,
+)
+
+
+def _first(read: CompiledRead, *, partner, user):
+    rows = read.objects(partner=getattr(partner, "pk", partner), user=user.pk)
+    carry_partner(rows, partner)
+    return rows[0] if rows else None
+
+
+def membership_for(*, partner, user) -> Membership | None:
+    return _first(_MEMBERSHIP, partner=partner, user=user)
+
+
+def contact_for(*, partner, user) -> CustomerContact | None:
+    return _first(_CONTACT, partner=partner, user=user)
 
 
 def customer_list(*, partner, search: str = "", status: str = "") -> QuerySet[Customer]:

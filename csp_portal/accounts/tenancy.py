@@ -29,6 +29,14 @@ class UnscopedQueryError(RuntimeError):
     """A query of tenant data was about to run without a partner scope."""
 
 
+def carry_partner(rows, partner) -> None:
+    """Rows read in the scope of `partner`, when it is a Partner object, carry it as their
+    `partner`: reaching it costs no query."""
+    if isinstance(partner, models.Model):
+        for row in rows:
+            row._state.fields_cache.setdefault("partner", partner)
+
+
 class TenantQuerySet(models.QuerySet):
     _partner_scoped = False
     # The Partner the query was scoped with, when given as an object: the rows it returns
@@ -88,10 +96,8 @@ class TenantQuerySet(models.QuerySet):
         if fetching:
             self._require_scope()
         super()._fetch_all()
-        partner = self._scope_partner
-        if fetching and partner is not None and self._iterable_class is models.query.ModelIterable:
-            for row in self._result_cache:
-                row._state.fields_cache.setdefault("partner", partner)
+        if fetching and self._iterable_class is models.query.ModelIterable:
+            carry_partner(self._result_cache, self._scope_partner)
 
     def iterator(self, *args, **kwargs):
         self._require_scope()

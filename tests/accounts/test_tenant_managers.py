@@ -67,3 +67,35 @@ def test_scoped_getter_answers_the_same_404_for_missing_and_foreign(tenant_a, te
         get_for_partner_or_404(Customer, tenant_a.partner, pk=tenant_a.customer.pk)
         == tenant_a.customer
     )
+
+
+@pytest.mark.django_db
+def test_the_viewers_membership_and_contact_are_each_partners_own(
+    partner_a, partner_b, django_assert_num_queries
+):
+    from csp_portal.accounts.models import Customer
+    from csp_portal.accounts.selectors import contact_for, membership_for
+    from tests.factories import ContactFactory, MembershipFactory, UserFactory
+
+    person = UserFactory()
+    in_a = MembershipFactory(partner=partner_a, user=person, roles=["helpdesk_agent"])
+    MembershipFactory(partner=partner_b, user=person, roles=["global_admin"], is_active=False)
+    customer_b = Customer.objects.for_partner(partner_b).first()
+    contact_b = ContactFactory(customer=customer_b, user=person)
+    gone = Customer.objects.for_partner(partner_a).first()
+    ContactFactory(customer=gone, user=person)
+    Customer.objects.for_partner(partner_a).filter(pk=gone.pk).update(
+        status=Customer.Status.INACTIVE
+    )
+
+    with django_assert_num_queries(1):
+        membership = membership_for(partner=partner_a, user=person)
+        assert membership.partner is partner_a  # carried, not read
+    assert membership.pk == in_a.pk and membership.roles == ["helpdesk_agent"]
+    assert membership_for(partner=partner_b, user=person) is None  # inactive there
+    with django_assert_num_queries(1):
+        contact = contact_for(partner=partner_b, user=person)
+        assert contact.customer.company_name == customer_b.company_name
+    assert contact.pk == contact_b.pk
+    assert contact_for(partner=partner_a, user=person) is None  # the customer left
+    assert membership_for(partner=partner_a.pk, user=UserFactory()) is None

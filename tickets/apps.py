@@ -5,7 +5,9 @@ from django.db.models.signals import post_delete, post_save
 def _forget_assignees(sender, instance, **kwargs):
     from csp_portal.accounts import partner_cache
 
-    partner_cache.forget_list(instance.partner_id, "assignees")
+    from .selectors import ASSIGNEE_CHOICES
+
+    partner_cache.forget_list(instance.partner_id, ASSIGNEE_CHOICES)
 
 
 SHOWN_USER_FIELDS = {"full_name", "email", "is_active"}
@@ -14,6 +16,8 @@ SHOWN_USER_FIELDS = {"full_name", "email", "is_active"}
 def _forget_assignees_of_user(sender, instance, update_fields=None, **kwargs):
     from csp_portal.accounts import partner_cache
     from csp_portal.accounts.models import Membership
+
+    from .selectors import ASSIGNEE_CHOICES
 
     if update_fields is not None and not SHOWN_USER_FIELDS & set(update_fields):
         return  # a sign-in's last_login, say
@@ -24,13 +28,15 @@ def _forget_assignees_of_user(sender, instance, update_fields=None, **kwargs):
         Membership.objects.unscoped().filter(user=instance).values_list("partner_id", flat=True)
     )
     for partner_id in partner_ids:
-        partner_cache.forget_list(partner_id, "assignees")
+        partner_cache.forget_list(partner_id, ASSIGNEE_CHOICES)
 
 
 def _forget_canned(sender, instance, **kwargs):
     from csp_portal.accounts import partner_cache
 
-    partner_cache.forget_list(instance.partner_id, "canned")
+    from .selectors import CANNED_CHOICES
+
+    partner_cache.forget_list(instance.partner_id, CANNED_CHOICES)
 
 
 class TicketsConfig(AppConfig):

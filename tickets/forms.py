@@ -127,12 +127,12 @@ class PropertiesForm(forms.Form):
     )
 
     def __init__(self, *args, staff, **kwargs):
+        """`staff`: the assignee choices, (user id, name) pairs."""
         # Its own ids: the reply form on the same page has a "status" field too.
         kwargs.setdefault("auto_id", "props_%s")
         super().__init__(*args, **kwargs)
-        self.staff = {str(m.user_id): m.user for m in staff}
         self.fields["assignee"].choices = [("", _("Unassigned"))] + [
-            (str(m.user_id), str(m.user)) for m in staff
+            (str(user_id), name) for user_id, name in staff
         ]
 
     def clean_tags(self):

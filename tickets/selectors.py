@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchRank
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -414,23 +415,45 @@ def assignable_staff(*, partner) -> QuerySet[Membership]:
     )
 
 
-def assignee_choices(*, partner) -> list[Membership]:
-    """`assignable_staff` as a list for showing (the list's and ticket page's assignee
-    selects), from the cache; forgotten when a membership or a user changes (tickets.apps).
-    A change of assignee is checked against `assignable_staff` itself."""
+class Assignee(NamedTuple):
+    user_id: int
+    name: str
+
+
+class CannedChoice(NamedTuple):
+    title: str
+    body: str
+
+
+# The names of the two lists in partner_cache (tickets.apps forgets them).
+ASSIGNEE_CHOICES = "assignee-choices"
+CANNED_CHOICES = "canned-choices"
+
+
+def assignee_choices(*, partner) -> list[Assignee]:
+    """`assignable_staff` as (user id, name) pairs for showing (the list's and ticket page's
+    assignee selects), from the cache; forgotten when a membership or a user changes
+    (tickets.apps). Kept as plain values: a page reads them without building a model
+    instance per person. A change of assignee is checked against `assignable_staff` itself."""
     from csp_portal.accounts import partner_cache
 
     return partner_cache.remembered(
-        partner.pk, "assignees", lambda: assignable_staff(partner=partner)
+        partner.pk,
+        ASSIGNEE_CHOICES,
+        lambda: [Assignee(m.user_id, str(m.user)) for m in assignable_staff(partner=partner)],
     )
 
 
-def canned_response_choices(*, partner) -> list[CannedResponse]:
-    """The canned responses the ticket page offers, from the cache (forgotten when one is
-    saved or deleted)."""
+def canned_response_choices(*, partner) -> list[CannedChoice]:
+    """The canned responses the ticket page offers, as (title, body) pairs, from the cache
+    (forgotten when one is saved or deleted)."""
     from csp_portal.accounts import partner_cache
 
-    return partner_cache.remembered(partner.pk, "canned", lambda: canned_responses(partner=partner))
+    return partner_cache.remembered(
+        partner.pk,
+        CANNED_CHOICES,
+        lambda: [CannedChoice(c.title, c.body) for c in canned_responses(partner=partner)],
+    )
 
 
 def customer_contacts(*, partner, customer) -> QuerySet[CustomerContact]:

@@ -295,7 +295,7 @@ class TicketListView(TicketStaffMixin, TemplateView):
             .first()
             if filters["customer"]
             else None,
-            staff=[(m.user_id, m.user) for m in selectors.assignee_choices(partner=self.partner)],
+            staff=selectors.assignee_choices(partner=self.partner),
             can_work=self.can_work,
         )
         return context
@@ -467,7 +467,11 @@ class TicketUpdateView(TicketStaffMixin, View):
     def post(self, request, ticket_id):
         ticket = self.get_object_or_404(Ticket, pk=ticket_id)
         self.require_work()
-        form = PropertiesForm(request.POST, staff=selectors.assignable_staff(partner=self.partner))
+        staff = {str(m.user_id): m.user for m in selectors.assignable_staff(partner=self.partner)}
+        form = PropertiesForm(
+            request.POST,
+            staff=[selectors.Assignee(int(pk), str(user)) for pk, user in staff.items()],
+        )
         if not form.is_valid():
             for field, errors in form.errors.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")
@@ -479,7 +483,7 @@ class TicketUpdateView(TicketStaffMixin, View):
                 acting_user=request.user,
                 status=data["status"],
                 priority=data["priority"],
-                assignee=form.staff.get(data["assignee"]) or False,
+                assignee=staff.get(data["assignee"]) or False,
                 tags=data["tags"],
             )
         except ValidationError as error:

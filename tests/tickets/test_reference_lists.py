@@ -47,7 +47,7 @@ def test_the_assignee_choices_follow_memberships_and_names(tenant_a, tenant_b):
     after = selectors.assignee_choices(partner=tenant_a.partner)
 
     assert {m.user_id for m in after} == before | {newcomer.user_id}
-    assert "Nina Newcomer" in {m.user.full_name for m in after}
+    assert "Nina Newcomer" in {m.name for m in after}
     assert newcomer.user_id not in {
         m.user_id for m in selectors.assignee_choices(partner=tenant_b.partner)
     }

@@ -13,5 +13,5 @@ RUN DJANGO_DEBUG=true DATABASE_URL=postgres://build@localhost/build REDIS_URL=re
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000
-# Workers: gunicorn.conf.py (one per core plus one; WEB_CONCURRENCY overrides).
+# Workers: gunicorn.conf.py (one per core, two at least; WEB_CONCURRENCY overrides).
 CMD ["gunicorn", "csp_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

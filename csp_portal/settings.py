@@ -307,6 +307,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, their read compiled once per process (csp_portal/sessions.py).
+SESSION_ENGINE = "csp_portal.sessions"
 _https = PORTAL_SCHEME == "https"
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https

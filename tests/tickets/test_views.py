@@ -510,3 +510,26 @@ def test_the_ticket_read_is_the_partners_even_without_row_level_security(tenant_
         )
 
     assert read.pk == own.pk and read.conversation == [] and read.partner == tenant_a.partner
+
+
+def test_a_rows_times_are_in_the_viewers_zone_and_language(tenant_a):
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    agent = tenant_a.staff["helpdesk_agent"].user
+    agent.time_zone = "Asia/Tokyo"
+    agent.save()
+    ticket = TicketFactory(customer=tenant_a.customer, assignee=agent)
+    updated = datetime.datetime(2026, 3, 1, 22, 30, tzinfo=datetime.UTC)
+    Ticket.objects.for_partner(tenant_a.partner).filter(pk=ticket.pk).update(updated_at=updated)
+
+    for language in ("en", "nl"):
+        page = tenant_a.client(agent).get("/staff/tickets/?view=all", HTTP_ACCEPT_LANGUAGE=language)
+        row = page.content.decode().split(f'aria-label="{ticket.reference}"')[1].split("</tr>")[0]
+        with translation.override(language), timezone.override(ZoneInfo("Asia/Tokyo")):
+            shown = date_format(timezone.localtime(updated), "SHORT_DATETIME_FORMAT")
+        assert row.endswith(f'<td class="small">{shown}</td>')  # the last cell: updated
+        assert "2026" in shown and ("7:30" in shown or "07:30" in shown)  # 22:30 UTC in Tokyo

@@ -6,8 +6,8 @@ A list shows a clock on every row, so the clock's words and markup are built her
 import functools
 
 from django import template
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone, translation
+from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -36,7 +36,8 @@ def _words(language: str | None) -> dict[str, str]:
     }
 
 
-def _active_words() -> dict[str, str]:
+def clock_words() -> dict[str, str]:
+    """The clocks' words in the active language."""
     return _words(translation.get_language())
 
 
@@ -45,7 +46,7 @@ def sla_duration(seconds, words=None) -> str:
     """45 min · 2 h 05 min · 3 d 4 h (sign dropped: the caller says left or overdue)."""
     if seconds is None:
         return ""
-    words = words or _active_words()
+    words = words or clock_words()
     minutes = abs(int(seconds)) // 60
     if minutes < 60:
         return words["minutes"] % {"minutes": minutes}
@@ -56,12 +57,20 @@ def sla_duration(seconds, words=None) -> str:
     return words["days"] % {"days": days, "hours": hours}
 
 
+def short_datetimes():
+    """A function showing a time in the viewer's time zone and language's short date and
+    time, with the zone and the format looked up once: for a list's rows."""
+    zone = timezone.get_current_timezone()
+    fmt = get_format("SHORT_DATETIME_FORMAT")
+    return lambda value: dateformat.format(timezone.localtime(value, zone), fmt)
+
+
 @register.simple_tag
 def clock_text(clock, words=None) -> str:
     """What a clock says: time left or overdue, paused with its reason, met or missed."""
     if clock is None:
         return "—"
-    words = words or _active_words()
+    words = words or clock_words()
     if clock.state in ("running", "paused"):
         duration = sla_duration(clock.abs_seconds, words)
         if clock.overdue:
@@ -81,16 +90,17 @@ def clock_text(clock, words=None) -> str:
 
 
 @register.simple_tag
-def sla_clock(ticket, now=None):
-    """The clock a list row shows (`now`: the list's, for all of its rows)."""
+def sla_clock(ticket, now=None, when=None, words=None):
+    """The clock a list row shows. A list passes, once for all of its rows, its `now`, its
+    `when` (a time as the viewer reads it: `short_datetimes()`) and the clocks' `words`."""
     clock = list_clock(ticket, now or timezone.now())
     if clock is None:
         return NO_CLOCK
-    words = _active_words()
+    words = words or clock_words()
     label = str(clock.label)
     title = label
     if clock.due_at and clock.state == "running":
-        due = date_format(timezone.localtime(clock.due_at), "SHORT_DATETIME_FORMAT")
+        due = (when or short_datetimes())(clock.due_at)
         title = f"{label} · {words['due']} {due}"
     return format_html(
         '<span class="sla-clock sla-{}" data-sla-state="{}" title="{}">{}<br><small>{}</small>'

@@ -4,13 +4,12 @@ from django import template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from tickets.rendering import render_body
 
-from .sla import sla_clock
+from .sla import clock_words, short_datetimes, sla_clock
 
 register = template.Library()
 
@@ -87,13 +86,14 @@ def ticket_rows(tickets, selectable: bool) -> SafeString:
     # Every row's link differs only in the ticket id: one reverse() per list.
     before, _zero, after = reverse("tickets:ticket-detail", kwargs={"ticket_id": 0}).rpartition("0")
     detail_url = f"{before}%d{after}"
-    now = timezone.now()
+    # The clock, the time zone, the date format and the clocks' words: once per list.
+    shown = {"now": timezone.now(), "when": short_datetimes(), "words": clock_words()}
     return format_html_join(
-        "", ROW, (_row(ticket, labels, detail_url, selectable, now) for ticket in tickets)
+        "", ROW, (_row(ticket, labels, detail_url, selectable, shown) for ticket in tickets)
     )
 
 
-def _row(ticket, labels: dict, detail_url: str, selectable: bool, now) -> tuple:
+def _row(ticket, labels: dict, detail_url: str, selectable: bool, shown: dict) -> tuple:
     return (
         format_html(SELECT_CELL, ticket.pk, ticket.reference) if selectable else "",
         ticket.reference,
@@ -107,8 +107,8 @@ def _row(ticket, labels: dict, detail_url: str, selectable: bool, now) -> tuple:
         ticket.priority,
         labels["priority"].get(ticket.priority, ticket.priority),
         ticket.assignee or "—",
-        sla_clock(ticket, now),
-        date_format(timezone.localtime(ticket.updated_at), "SHORT_DATETIME_FORMAT"),
+        sla_clock(ticket, **shown),
+        shown["when"](ticket.updated_at),
     )
 
 

@@ -371,7 +371,7 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
     else:
         ticket = _detail_ticket(tickets, ticket_id).get()
     carry_partner([ticket], partner)
-    messages, attachments = _DETAIL_PARTS[not include_internal]
+    messages, attachments = _DETAIL_PARTS[not include_internal]  # keyed by "public only"
     conversation = messages.objects(partner=partner_id, ticket=ticket.pk)
     files: dict[int, list[TicketAttachment]] = {}
     for attachment in attachments.objects(partner=partner_id, ticket=ticket.pk):

@@ -7,6 +7,7 @@ request's value goes, keeps the SQL and its parameters, and then runs that SQL w
 markers replaced. The queryset stays the one definition of the read; only its compilation is
 saved.
 
+A value may be a model instance: it stands for its primary key, as in a queryset's filter.
 `rows()` answers tuples; `objects()` answers the queryset's model instances, each with its
 `select_related` relations and annotations, built by Django's own row populators from the
 compiler of that first compilation (prefetches are the caller's: they are further reads).
@@ -34,10 +35,9 @@ class CompiledRead:
         and the stand-in it is compiled with."""
         self._build = build
         self._markers = markers
-        self._statement: tuple[str, list, dict[str, list[int]]] | None = None
-        self._compiler = None
+        self._statement: _Statement | None = None
 
-    def _compile(self) -> tuple[str, list, dict[str, list[int]]]:
+    def _compile(self) -> _Statement:
         queryset = self._build(**self._markers)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
@@ -48,42 +48,61 @@ class CompiledRead:
         missing = [name for name, found in places.items() if not found]
         if missing:
             raise ValueError(f"markers not among the statement's parameters: {missing}")
-        self._compiler = compiler
-        return sql, list(params), places
+        return _Statement(sql, list(params), places, compiler)
 
-    def _fetch(self, values: dict[str, Any]) -> list[tuple]:
+    def _fetch(self, values: dict[str, Any]) -> tuple[_Statement, list[tuple]]:
         if self._statement is None:
             self._statement = self._compile()
-        sql, params, places = self._statement
-        params = list(params)
-        for name, indexes in places.items():
+        statement = self._statement
+        params = list(statement.params)
+        for name, indexes in statement.places.items():
+            # A model instance stands for its primary key, as in a queryset's filter.
+            value = values[name]
+            value = value.pk if isinstance(value, Model) else value
             for index in indexes:
-                params[index] = values[name]
+                params[index] = value
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+            cursor.execute(statement.sql, params)
+            return statement, cursor.fetchall()
 
     def rows(self, **values: Any) -> list[tuple]:
         """The statement's rows for these values (one per marker)."""
-        return self._fetch(values)
+        return self._fetch(values)[1]
 
     def objects(self, **values: Any) -> list[Model]:
         """The statement's model instances for these values, as the queryset would build
         them (its select_related relations and annotations set; its values converted)."""
-        fetched = self._fetch(values)
-        compiler = self._compiler
-        select, klass_info = compiler.select, compiler.klass_info
-        model = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, compiler.using)
-        annotations = compiler.annotation_col_map.items()
+        statement, fetched = self._fetch(values)
+        return statement.instances(fetched)
+
+
+class _Statement:
+    """A compiled statement: its SQL, its parameters with the markers' places, and what
+    turns its rows into model instances (taken from its compiler once)."""
+
+    def __init__(self, sql: str, params: list, places: dict[str, list[int]], compiler):
+        self.sql, self.params, self.places = sql, params, places
+        self._compiler = compiler
+        klass_info = compiler.klass_info
+        if klass_info is None:  # values() or values_list(): rows only
+            return
+        self._model = klass_info["model"]
+        self._start = klass_info["select_fields"][0]
+        self._end = klass_info["select_fields"][-1] + 1
+        self._names = [
+            column[0].target.attname for column in compiler.select[self._start : self._end]
+        ]
+        self._populators = get_related_populators(klass_info, compiler.select, compiler.using)
+        self._annotations = list(compiler.annotation_col_map.items())
+
+    def instances(self, fetched: list[tuple]) -> list[Model]:
+        compiler, using = self._compiler, self._compiler.using
         instances = []
         for row in compiler.results_iter([fetched]):
-            instance = model.from_db(compiler.using, names, row[start:end])
-            for populator in populators:
+            instance = self._model.from_db(using, self._names, row[self._start : self._end])
+            for populator in self._populators:
                 populator.populate(row, instance)
-            for name, position in annotations:
+            for name, position in self._annotations:
                 setattr(instance, name, row[position])
             instances.append(instance)
         return instances

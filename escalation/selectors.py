@@ -155,11 +155,10 @@ _TICKET_ESCALATION_EVENTS = CompiledRead(_ticket_escalation_events, partner=-1, 
 def escalations_for_ticket(*, partner, ticket: Ticket) -> list[Escalation]:
     """A ticket's escalations, newest first, each with its events, oldest first, as
     `timeline` (their events are read only when there are escalations)."""
-    partner_id = getattr(partner, "pk", partner)
-    escalations = _TICKET_ESCALATIONS.objects(partner=partner_id, ticket=ticket.pk)
+    escalations = _TICKET_ESCALATIONS.objects(partner=partner, ticket=ticket)
     if escalations:
         events: dict[int, list[EscalationEvent]] = {}
-        for event in _TICKET_ESCALATION_EVENTS.objects(partner=partner_id, ticket=ticket.pk):
+        for event in _TICKET_ESCALATION_EVENTS.objects(partner=partner, ticket=ticket):
             events.setdefault(event.escalation_id, []).append(event)
         for escalation in escalations:
             escalation.timeline = events.get(escalation.pk, [])

@@ -183,8 +183,8 @@ class SearchResults:
         search = self._search
         if self._compiled:
             read = _compiled_search(search["view"], search["sort"], window.start, window.stop)
-            partner_id = search["partner"].pk
-            rows = read.rows(partner=partner_id, word=scope_word(partner_id), typed=search["typed"])
+            partner = search["partner"]
+            rows = read.rows(partner=partner, word=scope_word(partner.pk), typed=search["typed"])
             ids = [pk for (pk,) in rows]
         else:
             ids = list(_search_matches(**search)[window])
@@ -283,12 +283,12 @@ def ticket_counts(*, partner, user) -> dict[str, int]:
     hour or overdue (an index-only range of `ticket_sla_due_idx`). Neither grows with the
     tickets that are not in them."""
     now = timezone.now()
-    rows = SLA_COUNTS.rows(partner=partner.pk, now=now, soon=now + SOON)
+    rows = SLA_COUNTS.rows(partner=partner, now=now, soon=now + SOON)
     soon_count, breached_count = rows[0] if rows else (0, 0)
     counts = {"breaching_soon": soon_count, "sla_breached": breached_count}
     per_status = {
         status: {"anyone": anyone, "none": none, "mine": mine}
-        for status, anyone, none, mine in STATUS_COUNTS.rows(partner=partner.pk, user=user.pk)
+        for status, anyone, none, mine in STATUS_COUNTS.rows(partner=partner, user=user)
     }
     nothing = {"anyone": 0, "none": 0, "mine": 0}
     for name, (statuses, whose) in KEPT_VIEWS.items():
@@ -362,9 +362,8 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
     author and its attachments as `files`) and its `timeline` (the events, each with its
     actor). `tickets`: the tickets the viewer may see (a customer's), else all the partner's.
     Raises Ticket.DoesNotExist."""
-    partner_id = getattr(partner, "pk", partner)
     if tickets is None:
-        found = _DETAIL_TICKET.objects(partner=partner_id, ticket=int(ticket_id))
+        found = _DETAIL_TICKET.objects(partner=partner, ticket=int(ticket_id))
         if not found:
             raise Ticket.DoesNotExist(f"No ticket {ticket_id}")
         ticket = found[0]
@@ -372,14 +371,14 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
         ticket = _detail_ticket(tickets, ticket_id).get()
     carry_partner([ticket], partner)
     messages, attachments = _DETAIL_PARTS[not include_internal]  # keyed by "public only"
-    conversation = messages.objects(partner=partner_id, ticket=ticket.pk)
+    conversation = messages.objects(partner=partner, ticket=ticket)
     files: dict[int, list[TicketAttachment]] = {}
-    for attachment in attachments.objects(partner=partner_id, ticket=ticket.pk):
+    for attachment in attachments.objects(partner=partner, ticket=ticket):
         files.setdefault(attachment.message_id, []).append(attachment)
     for message in conversation:
         message.files = files.get(message.pk, [])
     ticket.conversation = conversation
-    ticket.timeline = _DETAIL_EVENTS.objects(partner=partner_id, ticket=ticket.pk)
+    ticket.timeline = _DETAIL_EVENTS.objects(partner=partner, ticket=ticket)
     # Whether the conversation holds the internal notes too (readers of it, such as the
     # escalation panel's attachment list, ask).
     ticket.conversation_includes_internal = include_internal

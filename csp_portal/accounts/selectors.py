@@ -50,7 +50,7 @@ _CONTACT = CompiledRead(
 
 
 def _first(read: CompiledRead, *, partner, user):
-    rows = read.objects(partner=getattr(partner, "pk", partner), user=user.pk)
+    rows = read.objects(partner=partner, user=user)
     carry_partner(rows, partner)
     return rows[0] if rows else None
 

@@ -37,6 +37,8 @@ def test_each_run_has_its_own_values_and_the_querysets_rows(tenant_a, tenant_b):
     read = CompiledRead(build, partner=-1, name="\x00marker")
     with partner_scope(tenant_a.partner):
         contoso_a = read.rows(partner=tenant_a.partner.pk, name="Contoso")
+        # A model instance stands for its primary key.
+        assert read.rows(partner=tenant_a.partner, name="Contoso") == contoso_a
         nothing = read.rows(partner=tenant_a.partner.pk, name="Contoso Foreign")
     with partner_scope(tenant_b.partner):
         contoso_b = read.rows(partner=tenant_b.partner.pk, name="Contoso")

@@ -424,6 +424,11 @@ class CannedChoice(NamedTuple):
     body: str
 
 
+def as_assignees(memberships) -> list[Assignee]:
+    """Members as the assignee choices show them: (user id, name)."""
+    return [Assignee(m.user_id, str(m.user)) for m in memberships]
+
+
 # The names of the two lists in partner_cache (tickets.apps forgets them).
 ASSIGNEE_CHOICES = "assignee-choices"
 CANNED_CHOICES = "canned-choices"
@@ -439,7 +444,7 @@ def assignee_choices(*, partner) -> list[Assignee]:
     return partner_cache.remembered(
         partner.pk,
         ASSIGNEE_CHOICES,
-        lambda: [Assignee(m.user_id, str(m.user)) for m in assignable_staff(partner=partner)],
+        lambda: as_assignees(assignable_staff(partner=partner)),
     )
 
 

@@ -467,11 +467,9 @@ class TicketUpdateView(TicketStaffMixin, View):
     def post(self, request, ticket_id):
         ticket = self.get_object_or_404(Ticket, pk=ticket_id)
         self.require_work()
-        staff = {str(m.user_id): m.user for m in selectors.assignable_staff(partner=self.partner)}
-        form = PropertiesForm(
-            request.POST,
-            staff=[selectors.Assignee(int(pk), str(user)) for pk, user in staff.items()],
-        )
+        members = list(selectors.assignable_staff(partner=self.partner))
+        staff = {str(m.user_id): m.user for m in members}
+        form = PropertiesForm(request.POST, staff=selectors.as_assignees(members))
         if not form.is_valid():
             for field, errors in form.errors.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")

@@ -270,12 +270,20 @@ class TicketListView(TicketStaffMixin, TemplateView):
         )
         query = get.copy()
         query.pop("page", None)
+        if search:
+            page = UncountedPage(selectors.SearchResults(**arguments), get.get("page"), 25)
+        else:
+            # A view as opened (counted, no filter) is read by its compiled statement.
+            rows = (
+                selectors.ViewRows(
+                    partner=self.partner, user=self.request.user, view=view, sort=sort
+                )
+                if known is not None and view not in selectors.TIMED_VIEWS
+                else selectors.ticket_list_rows(**arguments)
+            )
+            page = CountedPaginator(rows, 25, count=known).get_page(get.get("page"))
         context.update(
-            page=UncountedPage(selectors.SearchResults(**arguments), get.get("page"), 25)
-            if search
-            else CountedPaginator(
-                selectors.ticket_list_rows(**arguments), 25, count=known
-            ).get_page(get.get("page")),
+            page=page,
             views=[(name, label, counts[name]) for name, (label, _c) in selectors.VIEWS.items()],
             view=view,
             sort=sort,

@@ -8,10 +8,10 @@ import functools
 from django import template
 from django.utils import dateformat, timezone, translation
 from django.utils.formats import get_format
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from csp_portal.markup import format_safe
 from tickets.sla_selectors import list_clock, ticket_clocks
 
 register = template.Library()
@@ -102,7 +102,7 @@ def sla_clock(ticket, now=None, when=None, words=None):
     if clock.due_at and clock.state == "running":
         due = (when or short_datetimes())(clock.due_at)
         title = f"{label} · {words['due']} {due}"
-    return format_html(
+    return format_safe(
         '<span class="sla-clock sla-{}" data-sla-state="{}" title="{}">{}<br><small>{}</small>'
         "</span>",
         clock.level,

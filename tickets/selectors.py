@@ -525,13 +525,24 @@ def canned_response_choices(*, partner) -> list[CannedChoice]:
     )
 
 
-def customer_contacts(*, partner, customer) -> QuerySet[CustomerContact]:
+def _customer_contacts(*, partner, customer) -> QuerySet[CustomerContact]:
     return (
         CustomerContact.objects.for_partner(partner)
         .filter(customer=customer, is_active=True)
         .select_related("user")
-        .order_by("-role", "user__email")
+        .order_by("role", "user__email")  # "admin" before "user"
     )
+
+
+# Read on every view of a ticket (its customer panel): compiled once per process.
+_CUSTOMER_CONTACTS = CompiledRead(_customer_contacts, partner=-1, customer=-2)
+
+
+def customer_contacts(*, partner, customer) -> list[CustomerContact]:
+    """The customer's active contacts with their users, admins first."""
+    contacts = _CUSTOMER_CONTACTS.objects(partner=partner, customer=customer)
+    carry_partner(contacts, partner)
+    return contacts
 
 
 def canned_responses(*, partner) -> QuerySet[CannedResponse]:

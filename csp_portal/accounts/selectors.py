@@ -84,7 +84,7 @@ def customer_contacts(*, partner, customer) -> QuerySet[CustomerContact]:
         CustomerContact.objects.for_partner(partner)
         .filter(customer=customer)
         .select_related("user")
-        .order_by("-role", "user__email")
+        .order_by("role", "user__email")  # "admin" before "user"
     )
 
 

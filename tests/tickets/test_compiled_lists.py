@@ -187,3 +187,58 @@ def test_the_lists_rows_are_the_html_format_html_draws(tenant_a, settings):
     assert re.findall(CLOCK_STATE, drawn) == re.findall(CLOCK_STATE, expected)
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in drawn
     assert "O&#x27;Brien &amp; &lt;Sons&gt;" in drawn
+
+
+# -- the ticket page's customer panel, also read by compiled statements ----------------------
+
+
+def test_the_customer_panel_lists_the_customers_active_contacts_admins_first(tenant_a, tenant_b):
+    from csp_portal.accounts.models import ContactRole
+    from tests.factories import ContactFactory
+
+    customer = tenant_a.other_customers[0]
+    user = ContactFactory(customer=customer, user__email="a-user@people.example")
+    admin = ContactFactory(
+        customer=customer, role=ContactRole.ADMIN, user__email="z-admin@people.example"
+    )
+    ContactFactory(customer=customer, is_active=False)
+    ContactFactory(customer=tenant_a.other_customers[1])
+    ContactFactory(customer=tenant_b.customer)
+
+    with partner_scope(tenant_a.partner, bypass=True):
+        contacts = selectors.customer_contacts(partner=tenant_a.partner, customer=customer)
+        foreign = selectors.customer_contacts(partner=tenant_a.partner, customer=tenant_b.customer)
+        with CaptureQueriesContext(connection) as drawn:
+            shown = [(c.user.email, c.partner.pk) for c in contacts]
+
+    assert [c.pk for c in contacts] == [admin.pk, user.pk]
+    assert foreign == []
+    assert drawn.captured_queries == []
+    assert shown[0] == ("z-admin@people.example", tenant_a.partner.pk)
+
+
+def test_the_customer_panel_offers_the_customers_subscriptions_but_the_cancelled(
+    tenant_a, tenant_b
+):
+    from billing.models import Subscription
+    from tests.factories.billing import SubscriptionFactory
+    from tickets.subscriptions import customer_subscriptions
+
+    customer = tenant_a.customer
+    second = SubscriptionFactory(customer=customer, offer_name="Teams Phone", quantity=3)
+    first = SubscriptionFactory(
+        customer=customer, offer_name="Exchange Online", status=Subscription.Status.SUSPENDED
+    )
+    SubscriptionFactory(customer=customer, offer_name="Visio", status=Subscription.Status.CANCELLED)
+    SubscriptionFactory(customer=tenant_a.other_customers[0], offer_name="Project")
+    SubscriptionFactory(customer=tenant_b.customer, offer_name="Power BI")
+
+    with partner_scope(tenant_a.partner, bypass=True):
+        options = customer_subscriptions(partner=tenant_a.partner, customer=customer)
+        foreign = customer_subscriptions(partner=tenant_a.partner, customer=tenant_b.customer)
+
+    assert [(o.reference, o.name, o.status) for o in options] == [
+        (first.partner_center_id, "Exchange Online (10)", "suspended"),
+        (second.partner_center_id, "Teams Phone (3)", "active"),
+    ]
+    assert foreign == []

@@ -9,23 +9,36 @@ Each update is one pipelined round trip; when Redis is unreachable the update is
 (metrics never fail a request or a task).
 
 Counters and histograms only; gauges (queue depth) are read when /metrics is scraped.
+
+A histogram observation adds to the one bucket its value falls in, its sum and its count:
+three fields, not one per bound at or above the value (twelve for a fast request). /metrics
+adds the buckets up into Prometheus's cumulative `le` series. The series names of a route
+are built once per process.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import defaultdict
-from functools import cache
+from functools import cache, lru_cache
 
 import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-HASH_KEY = "csp:metrics"
+# The hash of the version that keeps each bucket's own count (before, "csp:metrics" kept
+# them cumulated): the counters start afresh with it, which Prometheus reads as a reset.
+HASH_KEY = "csp:metrics:2"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TASK_BUCKETS = (0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
+HISTOGRAM_BUCKETS = {
+    "csp_http_request_duration_seconds": LATENCY_BUCKETS,
+    "csp_celery_task_duration_seconds": TASK_BUCKETS,
+}
+INF = "+Inf"
 
 # name -> (type, help)
 METRICS = {
@@ -75,37 +88,44 @@ def _write(increments: list[tuple[str, float]]) -> None:
         logger.debug("metrics not recorded: %s", error)
 
 
-def _histogram(name: str, labels: dict, value: float, buckets) -> list[tuple[str, float]]:
-    rows = [
-        (_series(f"{name}_bucket", {**labels, "le": repr(float(bound))}), 1)
-        for bound in buckets
-        if value <= bound
-    ]
-    rows.append((_series(f"{name}_bucket", {**labels, "le": "+Inf"}), 1))
-    rows.append((_series(f"{name}_sum", labels), value))
-    rows.append((_series(f"{name}_count", labels), 1))
-    return rows
+@lru_cache(maxsize=1024)
+def _histogram_fields(name: str, label: str, value: str) -> tuple[tuple[str, ...], str, str]:
+    """A histogram's fields for one label: each bucket's (the bounds', then +Inf's), the
+    sum's and the count's."""
+    labels = {label: value}
+    bounds = [repr(float(bound)) for bound in HISTOGRAM_BUCKETS[name]] + [INF]
+    buckets = tuple(_series(f"{name}_bucket", {**labels, "le": bound}) for bound in bounds)
+    return buckets, _series(f"{name}_sum", labels), _series(f"{name}_count", labels)
+
+
+def _histogram(name: str, label: str, value: str, seconds: float) -> list[tuple[str, float]]:
+    buckets, sum_field, count_field = _histogram_fields(name, label, value)
+    bounds = HISTOGRAM_BUCKETS[name]
+    bucket = next((i for i, bound in enumerate(bounds) if seconds <= bound), len(bounds))
+    return [(buckets[bucket], 1), (sum_field, seconds), (count_field, 1)]
+
+
+@lru_cache(maxsize=1024)
+def _request_field(route: str, method: str, status: int) -> str:
+    return _series(
+        "csp_http_requests_total", {"route": route, "method": method, "status": str(status)}
+    )
 
 
 # -- what the code records --------------------------------------------------------------------
 
 
 def observe_request(*, route: str, method: str, status: int, seconds: float) -> None:
-    labels = {"route": route, "method": method}
     _write(
-        [(_series("csp_http_requests_total", {**labels, "status": str(status)}), 1)]
-        + _histogram(
-            "csp_http_request_duration_seconds", {"route": route}, seconds, LATENCY_BUCKETS
-        )
+        [(_request_field(route, method, status), 1)]
+        + _histogram("csp_http_request_duration_seconds", "route", route, seconds)
     )
 
 
 def task_finished(*, task: str, state: str, seconds: float | None) -> None:
     rows = [(_series("csp_celery_task_runs_total", {"task": task, "state": state}), 1)]
     if seconds is not None:
-        rows += _histogram(
-            "csp_celery_task_duration_seconds", {"task": task}, seconds, TASK_BUCKETS
-        )
+        rows += _histogram("csp_celery_task_duration_seconds", "task", task, seconds)
     _write(rows)
 
 
@@ -159,6 +179,44 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+_LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
+
+
+def _unescape(value: str) -> str:
+    """A label value as it was before `_escape`."""
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), value)
+
+
+def _cumulated(stored: dict[str, str]) -> dict[str, float]:
+    """The stored series with each histogram's buckets added up as Prometheus reads them:
+    every bound's series counts the observations at or below it, +Inf's all of them."""
+    series: dict[str, float] = {}
+    own: dict[tuple[str, tuple], dict[str, float]] = defaultdict(dict)
+    for field, value in stored.items():
+        name = field.split("{", 1)[0]
+        if name.endswith("_bucket") and name[: -len("_bucket")] in HISTOGRAM_BUCKETS:
+            labels = {key: _unescape(text) for key, text in _LABEL.findall(field)}
+            bound = labels.pop("le", INF)
+            own[(name, tuple(sorted(labels.items())))][bound] = float(value)
+        else:
+            series[field] = float(value)
+    for (name, labels), counts in own.items():
+        bounds = [repr(float(b)) for b in HISTOGRAM_BUCKETS[name[: -len("_bucket")]]] + [INF]
+        total = 0.0
+        for bound in bounds:
+            total += counts.get(bound, 0.0)
+            series[_series(name, {**dict(labels), "le": bound})] = total
+    return series
+
+
+def _bucket_order(series: str) -> tuple:
+    """Sorts a histogram's buckets by their bound (+Inf last), everything else by name."""
+    match = re.search(r'le="([^"]+)"', series)
+    if not match:
+        return (series, 0.0)
+    return (series.replace(match.group(0), ""), float(match.group(1)))
+
+
 def render() -> str:
     """Every series, grouped under its # HELP and # TYPE lines."""
     try:
@@ -167,8 +225,9 @@ def render() -> str:
         logger.warning("metrics unavailable: %s", error)
         stored = {}
     grouped: dict[str, list[str]] = defaultdict(list)
-    for series, value in sorted(stored.items()):
-        grouped[_base_name(series)].append(f"{series} {_number(float(value))}")
+    cumulated = _cumulated(stored)
+    for series in sorted(cumulated, key=_bucket_order):
+        grouped[_base_name(series)].append(f"{series} {_number(cumulated[series])}")
     for queue, depth in _queue_depths().items():
         grouped["csp_celery_queue_depth"].append(
             f"{_series('csp_celery_queue_depth', {'queue': queue})} {depth}"

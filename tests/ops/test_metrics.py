@@ -136,3 +136,50 @@ def test_with_a_token_it_is_required(settings):
 @pytest.mark.django_db
 def test_partner_portals_do_not_serve_metrics(tenant_a):
     assert tenant_a.client().get("/metrics").status_code == 404
+
+
+def _lines(text: str, prefix: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(prefix)]
+
+
+@pytest.mark.django_db
+def test_an_observation_is_kept_in_its_own_bucket_and_shown_cumulated():
+    metrics.observe_request(route="demo:page", method="GET", status=200, seconds=0.02)
+    metrics.observe_request(route="demo:page", method="GET", status=200, seconds=3.0)
+
+    stored = metrics._client().hgetall(metrics.HASH_KEY)
+    text = _scrape()
+
+    kept = {k: float(v) for k, v in stored.items() if "demo:page" in k and "_bucket" in k}
+    assert kept == {
+        'csp_http_request_duration_seconds_bucket{le="0.025",route="demo:page"}': 1,
+        'csp_http_request_duration_seconds_bucket{le="5.0",route="demo:page"}': 1,
+    }
+    buckets = _lines(text, "csp_http_request_duration_seconds_bucket{le=")
+    shown = [line.split(" ")[-1] for line in buckets if 'route="demo:page"' in line]
+    bounds = [
+        b
+        for line in buckets
+        if 'route="demo:page"' in line
+        for b in re.findall(r'le="([^"]+)"', line)
+    ]
+    assert bounds == [repr(float(b)) for b in metrics.LATENCY_BUCKETS] + ["+Inf"]
+    assert shown == ["0", "0", "1", "1", "1", "1", "1", "1", "1", "2", "2", "2"]
+    samples = _samples(text)
+    assert samples['csp_http_request_duration_seconds_sum{route="demo:page"}'] == pytest.approx(
+        3.02
+    )
+    assert samples['csp_http_request_duration_seconds_count{route="demo:page"}'] == 2
+
+
+@pytest.mark.django_db
+def test_a_label_with_quotes_and_backslashes_keeps_its_histogram():
+    task = 'odd "task" \\ name'
+    metrics.task_finished(task=task, state="SUCCESS", seconds=0.07)
+
+    samples = _samples(_scrape())
+
+    inf = metrics._series("csp_celery_task_duration_seconds_bucket", {"task": task, "le": "+Inf"})
+    first = metrics._series("csp_celery_task_duration_seconds_bucket", {"task": task, "le": "0.1"})
+    assert samples[inf] == 1
+    assert samples[first] == 1

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 
 from csp_portal.accounts.models import Customer
+from csp_portal.compiled import CompiledRead
 
 from .models import (
     BillingEvent,
@@ -359,22 +360,35 @@ def customer_account(*, partner, customer: Customer) -> dict:
     }
 
 
-def customer_balance(*, partner, customer) -> list[dict]:
-    """Open balance and credit per currency."""
-    owed = {
-        row["currency"]: row["owed"]
-        for row in open_invoices(partner=partner)
+def _owed(*, partner, customer):
+    return (
+        open_invoices(partner=partner)
         .filter(customer=customer)
         .values("currency")
         .annotate(owed=Sum(BALANCE))
-    }
-    credit = {
-        row["currency"]: row["credit"]
-        for row in Payment.objects.for_partner(partner)
+        .values_list("currency", "owed")
+    )
+
+
+def _credit(*, partner, customer):
+    return (
+        Payment.objects.for_partner(partner)
         .filter(customer=customer, unallocated__gt=0)
         .values("currency")
         .annotate(credit=Sum("unallocated"))
-    }
+        .values_list("currency", "credit")
+    )
+
+
+# Read on every customer portal home page: compiled once per process.
+_OWED = CompiledRead(_owed, partner=-1, customer=-2)
+_CREDIT = CompiledRead(_credit, partner=-1, customer=-2)
+
+
+def customer_balance(*, partner, customer) -> list[dict]:
+    """Open balance and credit per currency."""
+    owed = dict(_OWED.rows(partner=partner, customer=customer))
+    credit = dict(_CREDIT.rows(partner=partner, customer=customer))
     return [
         {"currency": code, "owed": owed.get(code, ZERO), "credit": credit.get(code, ZERO)}
         for code in sorted(set(owed) | set(credit))

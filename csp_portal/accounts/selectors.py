@@ -3,6 +3,8 @@ decided here."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -99,15 +101,29 @@ def open_invitations(*, partner, customer=None) -> QuerySet[Invitation]:
     return invitations.filter(customer=customer).select_related("invited_by")
 
 
+# The support offering is read on every customer portal home page: compiled once per process.
+_PLANS = CompiledRead(lambda partner: SupportPlan.objects.for_partner(partner), partner=-1)
+_HOURS = CompiledRead(lambda partner: ServiceHours.objects.for_partner(partner), partner=-1)
+_HOLIDAYS = CompiledRead(
+    lambda partner, today: Holiday.objects.for_partner(partner).filter(date__gte=today),
+    partner=-1,
+    today=date(1901, 1, 1),  # a day no holiday is on
+)
+_CONTACT_METHODS = CompiledRead(
+    lambda partner: ContactMethod.objects.for_partner(partner), partner=-1
+)
+
+
 def support_offering(*, partner) -> dict:
     """Everything the public support page states, in four queries."""
-    return {
-        "plans": list(SupportPlan.objects.for_partner(partner)),
-        "hours": list(ServiceHours.objects.for_partner(partner)),
-        "holidays": list(
-            Holiday.objects.for_partner(partner).filter(
-                date__gte=timezone.localdate(timezone=partner.tz)
-            )
+    offering = {
+        "plans": _PLANS.objects(partner=partner),
+        "hours": _HOURS.objects(partner=partner),
+        "holidays": _HOLIDAYS.objects(
+            partner=partner, today=timezone.localdate(timezone=partner.tz)
         ),
-        "contact_methods": list(ContactMethod.objects.for_partner(partner)),
+        "contact_methods": _CONTACT_METHODS.objects(partner=partner),
     }
+    for rows in offering.values():
+        carry_partner(rows, partner)
+    return offering

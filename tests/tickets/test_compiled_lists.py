@@ -1,7 +1,8 @@
 """The list as an agent opens it (a view, no filter, no search) is read by a statement
 compiled once per process for each view, sort and page (`selectors.ViewRows`), and a page of
-search results reads its tickets by id with one array parameter. Both must answer what the
-queryset answers, and only the partner's tickets."""
+search results reads its tickets by id with one array parameter; the ticket page's customer
+panel reads the customer's contacts and subscriptions by compiled statements too. Each must
+answer what the queryset answers, and only the partner's rows."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import now
 
+from billing.models import Subscription
+from csp_portal.accounts.models import ContactRole
 from csp_portal.accounts.tenancy import partner_scope
+from tests.factories import ContactFactory
+from tests.factories.billing import SubscriptionFactory
 from tests.factories.tickets import TicketFactory
 from tickets import selectors
 from tickets.models import Ticket
+from tickets.subscriptions import customer_subscriptions
 from tickets.templatetags import tickets as ticket_tags
 from tickets.templatetags.sla import clock_words, short_datetimes
 
@@ -142,8 +148,6 @@ def test_search_rows_are_read_by_id_for_the_partner_only(tenant_a, tenant_b):
 
 CLOCK = re.compile(r'<span class="sla-clock.*?</span>')
 CLOCK_STATE = re.compile(r'data-sla-state="(\w+)"')
-
-
 DETAIL_URL = "/staff/tickets/%d/"
 
 
@@ -193,9 +197,6 @@ def test_the_lists_rows_are_the_html_format_html_draws(tenant_a, settings):
 
 
 def test_the_customer_panel_lists_the_customers_active_contacts_admins_first(tenant_a, tenant_b):
-    from csp_portal.accounts.models import ContactRole
-    from tests.factories import ContactFactory
-
     customer = tenant_a.other_customers[0]
     user = ContactFactory(customer=customer, user__email="a-user@people.example")
     admin = ContactFactory(
@@ -220,10 +221,6 @@ def test_the_customer_panel_lists_the_customers_active_contacts_admins_first(ten
 def test_the_customer_panel_offers_the_customers_subscriptions_but_the_cancelled(
     tenant_a, tenant_b
 ):
-    from billing.models import Subscription
-    from tests.factories.billing import SubscriptionFactory
-    from tickets.subscriptions import customer_subscriptions
-
     customer = tenant_a.customer
     second = SubscriptionFactory(customer=customer, offer_name="Teams Phone", quantity=3)
     first = SubscriptionFactory(

@@ -169,15 +169,7 @@ def test_the_lists_rows_are_the_html_format_html_draws(tenant_a, settings):
             0:25
         ]
         drawn = ticket_tags.ticket_rows(page, selectable=True)
-        labels = {
-            field: {value: str(label) for value, label in choices}
-            for field, choices in (
-                ("kind", Ticket.Kind.choices),
-                ("product", Ticket.Product.choices),
-                ("status", Ticket.Status.choices),
-                ("priority", Ticket.Priority.choices),
-            )
-        }
+        labels = ticket_tags.choice_labels()
         shown = {"now": now(), "when": short_datetimes(), "words": clock_words()}
         rows = [ticket_tags._row(t, labels, DETAIL_URL, True, shown) for t in page]
         rows = [

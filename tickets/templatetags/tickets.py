@@ -72,17 +72,7 @@ def event_change(event) -> str:
 def ticket_rows(tickets, selectable: bool) -> SafeString:
     """The rows of the workspace's ticket list (a checkbox first when `selectable`). Each
     choice's label is translated once per list, not once per row."""
-    from tickets.models import Ticket
-
-    labels = {
-        field: {value: str(label) for value, label in choices}
-        for field, choices in (
-            ("kind", Ticket.Kind.choices),
-            ("product", Ticket.Product.choices),
-            ("status", Ticket.Status.choices),
-            ("priority", Ticket.Priority.choices),
-        )
-    }
+    labels = choice_labels()
     # Every row's link differs only in the ticket id: one reverse() per list.
     before, _zero, after = reverse("tickets:ticket-detail", kwargs={"ticket_id": 0}).rpartition("0")
     detail_url = f"{before}%d{after}"
@@ -94,6 +84,21 @@ def ticket_rows(tickets, selectable: bool) -> SafeString:
             for ticket in tickets
         )
     )
+
+
+def choice_labels() -> dict[str, dict[str, str]]:
+    """The labels of a row's kind, product, status and priority in the active language."""
+    from tickets.models import Ticket
+
+    return {
+        field: {value: str(label) for value, label in choices}
+        for field, choices in (
+            ("kind", Ticket.Kind.choices),
+            ("product", Ticket.Product.choices),
+            ("status", Ticket.Status.choices),
+            ("priority", Ticket.Priority.choices),
+        )
+    }
 
 
 def _row(ticket, labels: dict, detail_url: str, selectable: bool, shown: dict) -> tuple:

@@ -545,3 +545,73 @@ def record_empty_runs(runs: list[tuple[int, date]]) -> None:
             unique_fields=["partner", "run_date"],
             update_fields=["finished_at"],
         )
+
+
+# -- the resume: the sweep's work whose broker message was lost -------------------------------
+#
+# The outbox guarantees that every e-mail and Partner Center call of a sweep reaches the
+# broker. Redis can still lose a message after that: a worker killed between taking a message
+# off the queue and recording it as unacknowledged (kombu's Redis transport does the two in
+# separate steps), or a Redis restart without persistence. Nothing would ask for that work
+# again (the sweep does not send a step twice), so the resume looks for it.
+
+# A reminder not e-mailed within this long is not sent late: the next step will be.
+RESUME_WITHIN = timedelta(days=1)
+RESUME_LIMIT = 1000
+
+
+def resume_lost_work(*, after: timedelta, now=None, limit: int = RESUME_LIMIT) -> tuple[int, int]:
+    """Hand to the workers again, across partners, the sweep's work that waited longer than
+    `after` for its task: reminders of open invoices never e-mailed (from the last day), and
+    suspensions and reinstatements whose Partner Center call never ran (requested or
+    reinstating, no attempt). Each reminder is resumed once at most, each suspension once
+    per state it waits in; the tasks are idempotent, so work whose message was only slow is
+    done once all the same. Returns (reminders, suspensions) resumed."""
+    from .tasks import reminder_email, suspension_sync
+
+    now = now or timezone.now()
+    with partner_scope(None, bypass=True):
+        # Deliberately across partners: two short lookups of rows no partner's page shows,
+        # locked so that two resumes (or a running task) never take the same row.
+        reminders = list(
+            ReminderSent.objects.unscoped()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                emailed_at__isnull=True,
+                resumed_at__isnull=True,
+                created_at__lte=now - after,
+                created_at__gt=now - RESUME_WITHIN,
+                invoice__status__in=Invoice.OPEN_STATUSES,
+            )
+            .order_by("created_at")
+            .values_list("pk", "partner_id")[:limit]
+        )
+        suspensions = list(
+            Suspension.objects.unscoped()
+            .select_for_update(skip_locked=True)
+            .filter(
+                state__in=[Suspension.State.REQUESTED, Suspension.State.REINSTATING],
+                attempts=0,
+                resumed_at__isnull=True,
+                requested_at__lte=now - after,
+            )
+            .order_by("requested_at")
+            .values_list("pk", "partner_id")[:limit]
+        )
+        ReminderSent.objects.unscoped().filter(pk__in=[pk for pk, _p in reminders]).update(
+            resumed_at=now
+        )
+        Suspension.objects.unscoped().filter(pk__in=[pk for pk, _p in suspensions]).update(
+            resumed_at=now
+        )
+        outbox.enqueue_many(
+            [
+                (reminder_email, {"partner_id": partner_id, "reminder_id": pk})
+                for pk, partner_id in reminders
+            ]
+            + [
+                (suspension_sync, {"partner_id": partner_id, "suspension_id": pk})
+                for pk, partner_id in suspensions
+            ]
+        )
+    return len(reminders), len(suspensions)

@@ -502,6 +502,7 @@ def _reinstate_locked(locked: Suspension, *, reason: str, acting_user) -> Suspen
         locked.state = Suspension.State.REINSTATING
         locked.attempts = 0
         locked.last_error = ""
+        locked.resumed_at = None  # the resume may hand this state's call on again
     else:
         raise ValidationError(_("This suspension is not in force."))
     locked.reversal_reason = reason
@@ -514,6 +515,7 @@ def _reinstate_locked(locked: Suspension, *, reason: str, acting_user) -> Suspen
             "reversed_by",
             "attempts",
             "last_error",
+            "resumed_at",
         ]
     )
     event_record(

@@ -4,7 +4,7 @@ suspensions and reinstatements. Tasks take ids and re-fetch inside `partner_scop
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from email.utils import formataddr
 
 from celery import shared_task
@@ -35,6 +35,15 @@ def collections_fan_out() -> list[int]:
     for partner_id, run_date in to_sweep:
         collections_sweep.delay(partner_id=partner_id, run_date=run_date.isoformat())
     return [partner_id for partner_id, _day in to_sweep]
+
+
+@shared_task
+def collections_resume() -> list[int]:
+    """Every few minutes: hand to the workers again the sweep's e-mails and Partner Center
+    calls whose broker message was lost (`collections.resume_lost_work`). Returns the
+    numbers of reminders and suspensions resumed."""
+    after = timedelta(seconds=settings.COLLECTIONS_RESUME_AFTER_SECONDS)
+    return list(collections.resume_lost_work(after=after))
 
 
 @shared_task(acks_late=True)

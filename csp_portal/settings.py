@@ -357,6 +357,15 @@ CELERY_BEAT_SCHEDULE["billing-collections-fan-out"] = {
     "task": "billing.tasks.collections_fan_out",
     "schedule": 3600.0,
 }
+# The sweep's e-mails and Partner Center calls still waiting for their task this long after
+# they were asked for are handed to the workers again (a lost broker message), looked for
+# every COLLECTIONS_RESUME_EVERY_SECONDS.
+COLLECTIONS_RESUME_AFTER_SECONDS = _read("COLLECTIONS_RESUME_AFTER_SECONDS", env.int, default=3600)
+COLLECTIONS_RESUME_EVERY_SECONDS = _read("COLLECTIONS_RESUME_EVERY_SECONDS", env.int, default=600)
+CELERY_BEAT_SCHEDULE["billing-collections-resume"] = {
+    "task": "billing.tasks.collections_resume",
+    "schedule": float(COLLECTIONS_RESUME_EVERY_SECONDS),
+}
 
 # Tickets by e-mail. Notifications carry Reply-To: reply+<token>@INBOUND_EMAIL_DOMAIN (mail for
 # that domain must reach the inbound webhook, /inbound/email/ on the platform host, or a

@@ -84,12 +84,23 @@ class ReminderSent(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     emailed_to = models.CharField(max_length=254, blank=True)
+    # When the collections resume handed its e-mail to the workers again (the first hand-off's
+    # broker message was lost): once at most (billing.collections.resume_lost_work).
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["sent_on", "step"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "invoice", "step"], name="reminder_once_per_step"
+            )
+        ]
+        indexes = [
+            # The resume's look for reminders never e-mailed: only those rows are in it.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(emailed_at__isnull=True, resumed_at__isnull=True),
+                name="reminder_unsent_idx",
             )
         ]
 
@@ -179,6 +190,9 @@ class Suspension(TenantModel):
     last_error = models.TextField(blank=True)
     # MS-RequestId: reused when a call is retried, so Partner Center sees one request.
     request_id = models.UUIDField(default=uuid.uuid4)
+    # When the collections resume handed its Partner Center call to the workers again: once
+    # per state it waits in (requested, reinstating).
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]

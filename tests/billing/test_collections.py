@@ -13,6 +13,7 @@ from django.core import mail
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing import collections, services
 from billing.models import (
@@ -34,6 +35,7 @@ from tests.factories.billing import (
     PolicyFactory,
     ReminderFactory,
     SubscriptionFactory,
+    SuspensionFactory,
 )
 from tests.tasks import drain_tasks, purge_tasks
 
@@ -501,3 +503,125 @@ def test_fan_out_sweeps_each_partner_on_its_own_local_day(tenant_a, tenant_b):
 
     assert _steps(invoice_b) == [-3]
     assert _steps(invoice_a) == [-3]
+
+
+# -- the resume: the sweep's work whose broker message was lost ----------------------------
+
+HOUR = datetime.timedelta(hours=1)
+
+
+def _lose_the_published_messages():
+    """The sweep's rows reach the broker (the outbox marks them sent), and the broker loses
+    the messages, as a worker killed between taking a message and recording it loses one."""
+    for _name, kwargs in drain_tasks(run=False):
+        publish_many(kwargs["message_ids"])
+    purge_tasks()
+
+
+def _resume(now):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        done = collections.resume_lost_work(after=HOUR, now=now)
+    run_tasks()
+    return done
+
+
+def test_the_resume_delivers_the_sweeps_lost_work_once(tenant_a, tenant_b, partner_center):
+    _book(tenant_a, 2)
+    _book(tenant_b, 1)
+    for tenant in (tenant_a, tenant_b):
+        # The day-14 notices of the booking were e-mailed then.
+        ReminderSent.objects.for_partner(tenant.partner).update(emailed_at=timezone.now())
+        for subscription in Subscription.objects.for_partner(tenant.partner):
+            partner_center.add_subscription(
+                subscription.customer.microsoft_tenant_id, subscription.partner_center_id
+            )
+        _sweep(tenant, 21, drain=False)
+    _lose_the_published_messages()
+    lost = (len(mail.outbox), len(partner_center.patches()))
+
+    too_soon = _resume(timezone.now())
+    done = _resume(timezone.now() + 2 * HOUR)
+    again = _resume(timezone.now() + 3 * HOUR)
+
+    assert lost == (0, 0)
+    assert too_soon == (0, 0)
+    assert done == (3, 3)
+    assert again == (0, 0)
+    finals = sorted(m.subject for m in mail.outbox)
+    assert finals == sorted(
+        f"Final notice: invoice {r.invoice.number} from {r.partner.display_name}"
+        for tenant in (tenant_a, tenant_b)
+        for r in ReminderSent.objects.for_partner(tenant.partner).filter(sent_on=_day(21))
+    )
+    assert len(finals) == 3
+    for tenant in (tenant_a, tenant_b):
+        states = Suspension.objects.for_partner(tenant.partner).values_list("state", flat=True)
+        assert set(states) == {Suspension.State.APPLIED}
+    assert len(partner_center.patches()) == 3
+
+
+def test_the_resume_leaves_work_that_is_done_running_recent_stale_or_resumed(tenant_a):
+    policy = PolicyFactory(partner=tenant_a.partner)
+    now = timezone.now()
+
+    def reminder(age, **fields):
+        made = ReminderFactory(invoice__customer=tenant_a.customer, policy=policy, **fields)
+        ReminderSent.objects.for_partner(tenant_a.partner).filter(pk=made.pk).update(
+            created_at=now - age
+        )
+        return made
+
+    def suspension(state, attempts=0, **fields):
+        made = SuspensionFactory(
+            subscription__customer=tenant_a.customer, state=state, attempts=attempts, **fields
+        )
+        Suspension.objects.for_partner(tenant_a.partner).filter(pk=made.pk).update(
+            requested_at=now - 2 * HOUR
+        )
+        return made
+
+    lost = reminder(2 * HOUR)
+    reminder(2 * HOUR, emailed_at=now - HOUR)  # e-mailed
+    reminder(datetime.timedelta(minutes=10))  # its task may still be queued
+    reminder(datetime.timedelta(days=2))  # too late to send
+    reminder(2 * HOUR, invoice__status="paid", invoice__amount_paid=Decimal("121.00"))
+    reminder(2 * HOUR, resumed_at=now - HOUR)  # resumed once already
+    requested = suspension(Suspension.State.REQUESTED)
+    reinstating = suspension(Suspension.State.REINSTATING)
+    suspension(Suspension.State.REQUESTED, attempts=1)  # its call ran; retries are its own
+    suspension(Suspension.State.APPLIED)
+    suspension(Suspension.State.AWAITING_APPROVAL)
+
+    done = collections.resume_lost_work(after=HOUR, now=now)
+
+    handed = OutboxMessage.objects.filter(sent_at__isnull=True).order_by("pk")
+    assert done == (1, 2)
+    assert [(m.task, m.kwargs) for m in handed] == [
+        (
+            "billing.tasks.reminder_email",
+            {"partner_id": tenant_a.partner.pk, "reminder_id": lost.pk},
+        ),
+        (
+            "billing.tasks.suspension_sync",
+            {"partner_id": tenant_a.partner.pk, "suspension_id": requested.pk},
+        ),
+        (
+            "billing.tasks.suspension_sync",
+            {"partner_id": tenant_a.partner.pk, "suspension_id": reinstating.pk},
+        ),
+    ]
+    assert collections.resume_lost_work(after=HOUR, now=now) == (0, 0)
+
+
+def test_a_reinstatement_may_be_resumed_after_its_request_was(tenant_a):
+    suspension = SuspensionFactory(
+        subscription__customer=tenant_a.customer,
+        state=Suspension.State.APPLIED,
+        resumed_at=timezone.now(),  # its request was resumed once
+    )
+
+    services.suspension_reinstate(suspension=suspension, reason="Paid by bank transfer")
+
+    suspension.refresh_from_db()
+    assert suspension.state == Suspension.State.REINSTATING
+    assert suspension.resumed_at is None

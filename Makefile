@@ -24,10 +24,12 @@ $(STAMP): requirements.lock
 run: $(STAMP)
 	$(DEVSTACK) run
 
-# Lint, the migration check and the whole suite, on the embedded servers (or the ones named by
-# DATABASE_URL / REDIS_URL). Tests connect as the owner role: it creates the test database.
+# Lint, the format check, the migration check and the whole suite, on the embedded servers (or
+# the ones named by DATABASE_URL / REDIS_URL). Tests connect as the owner role: it creates the
+# test database.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(DEVSTACK) exec --name test -- sh -c '\
 	  export DATABASE_URL="$$DATABASE_OWNER_URL" && \
 	  $(BIN)/python manage.py makemigrations --check --dry-run && \

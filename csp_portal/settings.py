@@ -487,9 +487,7 @@ PARTNER_CENTER_WEB_URL = _read(
 MICROSOFT_PARTNER_APPS = _read(
     "MICROSOFT_PARTNER_APPS",
     env.json,
-    default={
-        "*": {"tenant_id": "partner-tenant", "client_id": "stub-app", "client_secret": "stub"}
-    }
+    default={"*": {"tenant_id": "partner-tenant", "client_id": "stub-app", "client_secret": "stub"}}
     if DEBUG
     else {},
 )

@@ -129,7 +129,11 @@ class Tenant:
         from csp_portal.api.services import api_token_create
 
         token, _key = api_token_create(
-            partner=self.partner, name="sync", user=self.admin.user, scopes=["tickets:read"], created_by=None
+            partner=self.partner,
+            name="sync",
+            user=self.admin.user,
+            scopes=["tickets:read"],
+            created_by=None,
         )
         return token
 
@@ -144,9 +148,7 @@ class Tenant:
     def suspension(self):
         from tests.factories.billing import SuspensionFactory
 
-        return SuspensionFactory(
-            subscription__customer=self.customer, state="awaiting_approval"
-        )
+        return SuspensionFactory(subscription__customer=self.customer, state="awaiting_approval")
 
     @cached_property
     def reminder(self):

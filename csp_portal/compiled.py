@@ -28,6 +28,8 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from csp_portal.accounts.tenancy import carry_partner
+
 
 class CompiledRead:
     def __init__(self, build: Callable[..., QuerySet], **markers: Any):
@@ -71,9 +73,13 @@ class CompiledRead:
 
     def objects(self, **values: Any) -> list[Model]:
         """The statement's model instances for these values, as the queryset would build
-        them (its select_related relations and annotations set; its values converted)."""
+        them (its select_related relations and annotations set; its values converted). Given
+        a Partner as its `partner`, each instance carries it, as a scoped queryset's rows do
+        (`tenancy.carry_partner`): reaching `row.partner` costs no query."""
         statement, fetched = self._fetch(values)
-        return statement.instances(fetched)
+        instances = statement.instances(fetched)
+        carry_partner(instances, values.get("partner"))
+        return instances
 
 
 class _Statement:

@@ -13,7 +13,6 @@ from django.db.models import BigIntegerField, Count, F, Lookup, Q, QuerySet, Sum
 from django.utils import timezone
 
 from csp_portal.accounts.models import CustomerContact, Membership
-from csp_portal.accounts.tenancy import carry_partner
 from csp_portal.compiled import CompiledRead
 
 from .models import (
@@ -178,9 +177,7 @@ class ViewRows:
         values = {"partner": self._partner}
         if self._view == "mine":
             values["user"] = self._user
-        tickets = read.objects(**values)
-        carry_partner(tickets, self._partner)
-        return tickets
+        return read.objects(**values)
 
 
 @functools.lru_cache(maxsize=256)
@@ -232,7 +229,6 @@ class SearchResults:
             return []
         partner = search["partner"]
         found = {ticket.pk: ticket for ticket in _ROWS_BY_ID.objects(partner=partner, ids=ids)}
-        carry_partner(found.values(), partner)
         return [found[pk] for pk in ids if pk in found]
 
 
@@ -434,7 +430,6 @@ def ticket_detail(*, partner, ticket_id, include_internal: bool, tickets=None) -
         ticket = found[0]
     else:
         ticket = _detail_ticket(tickets, ticket_id).get()
-    carry_partner([ticket], partner)
     messages, attachments = _DETAIL_PARTS[not include_internal]  # keyed by "public only"
     conversation = messages.objects(partner=partner, ticket=ticket)
     files: dict[int, list[TicketAttachment]] = {}
@@ -540,9 +535,7 @@ _CUSTOMER_CONTACTS = CompiledRead(_customer_contacts, partner=-1, customer=-2)
 
 def customer_contacts(*, partner, customer) -> list[CustomerContact]:
     """The customer's active contacts with their users, admins first."""
-    contacts = _CUSTOMER_CONTACTS.objects(partner=partner, customer=customer)
-    carry_partner(contacts, partner)
-    return contacts
+    return _CUSTOMER_CONTACTS.objects(partner=partner, customer=customer)
 
 
 def canned_responses(*, partner) -> QuerySet[CannedResponse]:

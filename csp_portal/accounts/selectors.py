@@ -20,7 +20,6 @@ from .models import (
     ServiceHours,
     SupportPlan,
 )
-from .tenancy import carry_partner
 
 _PORTAL_CUSTOMER_STATUSES = [
     Customer.Status.ACTIVE,
@@ -53,7 +52,6 @@ _CONTACT = CompiledRead(
 
 def _first(read: CompiledRead, *, partner, user):
     rows = read.objects(partner=partner, user=user)
-    carry_partner(rows, partner)
     return rows[0] if rows else None
 
 
@@ -116,7 +114,7 @@ _CONTACT_METHODS = CompiledRead(
 
 def support_offering(*, partner) -> dict:
     """Everything the public support page states, in four queries."""
-    offering = {
+    return {
         "plans": _PLANS.objects(partner=partner),
         "hours": _HOURS.objects(partner=partner),
         "holidays": _HOLIDAYS.objects(
@@ -124,6 +122,3 @@ def support_offering(*, partner) -> dict:
         ),
         "contact_methods": _CONTACT_METHODS.objects(partner=partner),
     }
-    for rows in offering.values():
-        carry_partner(rows, partner)
-    return offering

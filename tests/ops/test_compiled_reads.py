@@ -4,6 +4,8 @@ queryset they stand for, whatever values each run is given, and no compiling aft
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from csp_portal.accounts.models import Customer
 from csp_portal.accounts.tenancy import partner_scope
@@ -98,3 +100,19 @@ def test_objects_are_the_querysets_instances_with_relations_annotations_and_conv
     assert event.data == {"from": "new", "to": "open"} == expected[0].data  # JSON converted
     assert event.customer_name == expected[0].customer_name == tenant_a.customer.company_name
     assert isinstance(event.ticket, Ticket) and event._state.adding is False
+
+
+def test_instances_read_with_a_partner_carry_it(tenant_a):
+    read = CompiledRead(
+        lambda partner: Customer.objects.for_partner(partner).order_by("pk"), partner=-1
+    )
+    with partner_scope(tenant_a.partner):
+        by_object = read.objects(partner=tenant_a.partner)
+        by_id = read.objects(partner=tenant_a.partner.pk)
+        with CaptureQueriesContext(connection) as reached:
+            partners = {customer.partner for customer in by_object}
+
+    assert partners == {tenant_a.partner}
+    assert reached.captured_queries == []
+    assert [c.pk for c in by_id] == [c.pk for c in by_object]
+    assert all("partner" not in c._state.fields_cache for c in by_id)  # an id has no row

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from django.forms.renderers import TemplatesSetting
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from .markup import escaped, format_safe
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
@@ -22,9 +23,7 @@ def attributes(attrs: dict) -> str:
     """As django/forms/widgets/attrs.html: ` name="value"`, a bare ` name` for True, nothing
     for False."""
     return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        f" {escaped(name)}" if value is True else f' {escaped(name)}="{escaped(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -37,12 +36,10 @@ class PortalFormRenderer(TemplatesSetting):
         return super().render(template_name, context, request)
 
     def select(self, widget: dict, request=None) -> SafeString:
-        parts = [
-            f'<select name="{conditional_escape(widget["name"])}"{attributes(widget["attrs"])}>'
-        ]
+        parts = [f'<select name="{escaped(widget["name"])}"{attributes(widget["attrs"])}>']
         for group_name, group_choices, _index in widget["optgroups"]:
             if group_name:
-                parts.append(format_html('\n  <optgroup label="{}">', localize(group_name)))
+                parts.append(format_safe('\n  <optgroup label="{}">', localize(group_name)))
             for option in group_choices:
                 parts.append("\n  ")
                 parts.append(self.option(option, request))
@@ -56,7 +53,7 @@ class PortalFormRenderer(TemplatesSetting):
             # Included, as the select template would: not stripped of its last newline.
             return self.get_template(option["template_name"]).render({"widget": option}, request)
         return (
-            f'<option value="{conditional_escape(str(option["value"]))}"'
-            f"{attributes(option['attrs'])}>{conditional_escape(localize(option['label']))}"
+            f'<option value="{escaped(option["value"])}"'
+            f"{attributes(option['attrs'])}>{escaped(localize(option['label']))}"
             "</option>\n"
         )

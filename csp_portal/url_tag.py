@@ -16,7 +16,7 @@ from django import template
 from django.conf import settings
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
 
@@ -43,8 +43,6 @@ def remembered_reverse(view_name, args=(), kwargs=None, current_app=None) -> str
 
 class RememberedURLNode(URLNode):
     def render(self, context):
-        from django.urls import NoReverseMatch
-
         args = [arg.resolve(context) for arg in self.args]
         kwargs = {k: v.resolve(context) for k, v in self.kwargs.items()}
         view_name = self.view_name.resolve(context)
